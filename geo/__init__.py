@@ -1,0 +1,1 @@
+"""Pure geospatial logic: datums, distances, spoof checks, route planning (no Flask/SQLAlchemy)."""

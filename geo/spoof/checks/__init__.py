@@ -1,0 +1,1 @@
+"""The spoof checks, one small function each, grouped by the evidence they read."""

@@ -1,0 +1,1 @@
+"""The WatermelonDB sync protocol engine: cursor, change sets, pushes. SQLAlchemy, no Flask."""
