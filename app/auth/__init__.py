@@ -1,0 +1,1 @@
+"""Login, device binding, access and refresh tokens, revocation."""

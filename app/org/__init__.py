@@ -1,0 +1,1 @@
+"""Org tree, staff accounts, roles, and the access scope of a principal."""
