@@ -1,0 +1,1 @@
+"""Leads and customers: public/private pools, ownership rules, nearby lookup, duplicates."""

@@ -1,0 +1,1 @@
+"""Territories: WGS-84 (multi)polygons mapped to org nodes; validation; point → territory."""
