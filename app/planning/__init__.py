@@ -1,0 +1,1 @@
+"""Route plans for a rep's day (engine: geo.routing)."""

@@ -1,0 +1,1 @@
+"""GPS-stamped visits: check-in/out, photo evidence, spoof assessment, review, map."""

@@ -1,0 +1,219 @@
+"""Load what the spoof checks need around a visit, run geo.spoof.assess, store the verdict.
+
+The checks are pure (geo/spoof); this module turns rows into their plain inputs:
+the customer pin, the rep's day and recent history, other reps' check-ins nearby, known
+photo hashes, payloads seen before, the device's previous upload and device bindings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app import spatial
+from app.auth.models import Device
+from app.leads.models import Lead
+from app.visits.models import Visit, VisitPhoto
+from geo import spoof
+from geo.datums import Datum
+
+DAY = timedelta(hours=24)
+HISTORY = timedelta(days=30)
+PHOTO_HISTORY = timedelta(days=180)
+PEER_RADIUS_M = 100.0
+
+
+def fix_from_json(data: dict[str, Any] | None) -> spoof.Fix | None:
+    """A stored fix (JSON with ISO times) back into the pure dataclass."""
+    if not data:
+        return None
+    values = dict(data)
+    values["fix_time"] = datetime.fromisoformat(values["fix_time"])
+    values["datum"] = Datum(values.get("datum") or "wgs84")
+    return spoof.Fix(**values)
+
+
+def _summary(visit: Visit) -> spoof.VisitSummary | None:
+    if visit.lat is None or visit.lon is None:
+        return None
+    return spoof.VisitSummary(
+        visit_id=visit.id,
+        rep_id=str(visit.rep_id),
+        lat=visit.lat,
+        lon=visit.lon,
+        fix_time=visit.fix_time or visit.visited_at,
+        checked_in_at=visit.captured_at,
+        accuracy_m=visit.accuracy_m,
+        checked_out_at=visit.checked_out_at,
+    )
+
+
+def _summaries(visits: Any) -> tuple[spoof.VisitSummary, ...]:
+    return tuple(s for v in visits if (s := _summary(v)) is not None)
+
+
+def _photo(row: VisitPhoto) -> spoof.Photo:
+    return spoof.Photo(
+        photo_id=row.id,
+        sha256=row.sha256,
+        phash=row.phash,
+        source=spoof.PhotoSource(row.source),
+        taken_at=row.exif_taken_at,
+        exif_lat=row.exif_lat,
+        exif_lon=row.exif_lon,
+    )
+
+
+def _device_ids(
+    session: Session, *, staff_id: int | None = None, device_id: str | None = None
+) -> Any:
+    stmt = sa.select(Device.device_id if staff_id is not None else Device.staff_id).where(
+        Device.unbound_at.is_(None)
+    )
+    if staff_id is not None:
+        stmt = stmt.where(Device.staff_id == staff_id)
+    else:
+        stmt = stmt.where(Device.device_id == device_id)
+    return frozenset(str(v) for v in session.scalars(stmt))
+
+
+def evidence_of(session: Session, visit: Visit) -> spoof.VisitEvidence:
+    """The visit as the pure evidence contract (photos included)."""
+    extra = visit.evidence or {}
+    photos = session.scalars(sa.select(VisitPhoto).where(VisitPhoto.visit_id == visit.id))
+    return spoof.VisitEvidence(
+        visit_id=visit.id,
+        rep_id=str(visit.rep_id),
+        device_id=visit.device_id,
+        captured_at=visit.captured_at,
+        received_at=visit.received_at,
+        checkin=fix_from_json(visit.checkin_fix),
+        series=tuple(f for d in extra.get("series", []) if (f := fix_from_json(d))),
+        rep_device_ids=_device_ids(session, staff_id=visit.rep_id),
+        device_rep_ids=_device_ids(session, device_id=visit.device_id),
+        capture_elapsed_ms=visit.capture_elapsed_ms,
+        capture_boot_count=visit.capture_boot_count,
+        upload_device_time=visit.upload_device_time,
+        upload_elapsed_ms=visit.upload_elapsed_ms,
+        upload_boot_count=visit.upload_boot_count,
+        captured_offline=visit.captured_offline,
+        payload_hash=visit.payload_hash,
+        checkout=fix_from_json(visit.checkout_fix),
+        checked_out_at=visit.checked_out_at,
+        photos=tuple(_photo(p) for p in photos),
+        wifi_bssids=tuple(extra.get("wifi_bssids", [])),
+        cell_ids=tuple(extra.get("cell_ids", [])),
+    )
+
+
+def context_of(session: Session, visit: Visit, lead: Lead) -> spoof.AssessmentContext:
+    """Everything around the visit that the checks compare it with."""
+    at = visit.visited_at
+    mine = sa.select(Visit).where(Visit.rep_id == visit.rep_id, Visit.id != visit.id)
+    day = session.scalars(mine.where(Visit.visited_at.between(at - DAY, at + DAY)))
+    recent = session.scalars(
+        mine.where(Visit.visited_at.between(at - HISTORY, at + DAY))
+        .order_by(Visit.visited_at.desc())
+        .limit(300)
+    )
+    peers: list[Visit] = []
+    if visit.lat is not None and visit.lon is not None:
+        dialect = session.get_bind().dialect.name
+        box = spatial.bbox_around(visit.lat, visit.lon, PEER_RADIUS_M)
+        peers = list(
+            session.scalars(
+                sa.select(Visit).where(
+                    Visit.rep_id != visit.rep_id,
+                    Visit.visited_at.between(at - DAY, at + DAY),
+                    spatial.in_bbox(dialect, Visit.__table__, box),
+                )
+            )
+        )
+    own_hashes = [
+        p.sha256
+        for p in session.scalars(sa.select(VisitPhoto).where(VisitPhoto.visit_id == visit.id))
+    ]
+    known = session.scalars(
+        sa.select(VisitPhoto)
+        .where(
+            VisitPhoto.visit_id != visit.id,
+            sa.or_(
+                VisitPhoto.sha256.in_(own_hashes or [""]),
+                sa.and_(
+                    sa.or_(VisitPhoto.lead_id == lead.id, VisitPhoto.rep_id == visit.rep_id),
+                    VisitPhoto.uploaded_at >= at - PHOTO_HISTORY,
+                ),
+            ),
+        )
+        .limit(2_000)
+    )
+    seen = {}
+    if visit.payload_hash:
+        seen = {
+            h: vid
+            for vid, h in session.execute(
+                sa.select(Visit.id, Visit.payload_hash)
+                .where(Visit.payload_hash == visit.payload_hash, Visit.id != visit.id)
+                .limit(5)
+            )
+        }
+    previous = session.scalars(
+        sa.select(Visit)
+        .where(
+            Visit.device_id == visit.device_id,
+            Visit.id != visit.id,
+            Visit.received_at <= visit.received_at,
+            Visit.upload_elapsed_ms.is_not(None),
+            Visit.upload_boot_count.is_not(None),
+        )
+        .order_by(Visit.received_at.desc())
+        .limit(1)
+    ).first()
+    return spoof.AssessmentContext(
+        evidence=evidence_of(session, visit),
+        pin=spoof.Pin(lat=lead.lat, lon=lead.lon),
+        day_visits=_summaries(day),
+        recent_visits=_summaries(recent),
+        peer_visits=_summaries(peers),
+        known_photos=tuple(
+            spoof.KnownPhoto(
+                visit_id=p.visit_id, rep_id=str(p.rep_id), sha256=p.sha256, phash=p.phash
+            )
+            for p in known
+        ),
+        seen_payloads=seen,
+        device_last_upload=(
+            spoof.DeviceUpload(
+                elapsed_ms=previous.upload_elapsed_ms,  # type: ignore[arg-type]
+                boot_count=previous.upload_boot_count,  # type: ignore[arg-type]
+                received_at=previous.received_at,
+            )
+            if previous
+            else None
+        ),
+    )
+
+
+def assess(session: Session, visit: Visit, lead: Lead, *, now: datetime) -> None:
+    """Run every spoof check and store verdict, score and findings on the visit."""
+    if not visit.location_collected:
+        visit.verdict, visit.score = spoof.Verdict.UNVERIFIED.value, 0
+        visit.findings = [
+            {
+                "code": "location_not_collected",
+                "severity": "info",
+                "message": "No location was stored for this visit: "
+                + (visit.location_not_collected_reason or "").replace("_", " ")
+                + ".",
+                "data": {"reason": visit.location_not_collected_reason},
+            }
+        ]
+    else:
+        result = spoof.assess(context_of(session, visit, lead))
+        visit.verdict, visit.score = result.verdict.value, result.score
+        visit.findings = [f.to_dict() for f in result.findings]
+    visit.assessed_at = now
+    session.flush()
