@@ -1,0 +1,1 @@
+"""Location is personal data: retention purge, access audit, the person's own export."""

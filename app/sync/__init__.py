@@ -1,0 +1,1 @@
+"""HTTP face of the sync protocol engine in sync/: tables, scope, endpoints."""

@@ -1,0 +1,51 @@
+"""Applying pushed records: per-column merge with documented policies (docs/sync.md).
+
+Only the columns named in `_changed` are applied. A column the server also changed after
+the device's cursor is a clash, settled by its policy:
+- owner_id: through the pool rules (an offline claim of a lead someone claimed first loses);
+- stage: a won/lost server stage stands; otherwise the more advanced stage wins;
+- free text and location: the later arrival at the server wins (that is this push).
+Every clash is logged; when the server keeps a value the device did not push, the row is
+re-stamped so the device's next pull brings it the server's value.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.org.scope import Principal
+from app.sync import merge_leads, merge_visits
+from app.sync.records import DeleteRefused, PushOutcome, ReadOnlyTable
+
+__all__ = ["PushOutcome", "apply"]
+
+
+def apply(
+    session: Session,
+    principal: Principal,
+    *,
+    table: str,
+    kind: str,
+    item: Any,
+    cursor: int,
+    outcome: PushOutcome,
+    now: datetime,
+) -> None:
+    """Apply one pushed record (raises a Problem to reject it)."""
+    handlers = {
+        ("leads", "created"): merge_leads.created,
+        ("leads", "updated"): merge_leads.updated,
+        ("leads", "deleted"): merge_leads.deleted,
+        ("visits", "created"): merge_visits.created,
+        ("visits", "updated"): merge_visits.updated,
+    }
+    handler = handlers.get((table, kind))
+    if handler is None:
+        if table == "visits" and kind == "deleted":
+            raise DeleteRefused("Visits are evidence; ask a team lead to review instead.")
+        raise ReadOnlyTable(f"Devices cannot change {table!r}.")
+    handler(session, principal, item, cursor, outcome, now)
+    outcome.applied += 1
