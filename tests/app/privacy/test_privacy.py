@@ -1,0 +1,122 @@
+"""Retention purge, the map access audit, and a person's own location export."""
+
+from datetime import timedelta
+
+import pytest
+
+from app.db import utcnow
+from app.privacy import service as privacy
+from app.privacy.models import LocationAccess
+from app.spatial import point
+from app.visits.models import Visit, VisitPhoto
+from tests.factories import auth_header
+from tests.factories_geo import IN_E1, make_geo_org, make_lead
+
+
+def make_visit(db, rep, lead, *, days_ago, visit_id):
+    at = utcnow() - timedelta(days=days_ago)
+    visit = Visit(
+        id=visit_id,
+        rep_id=rep.id,
+        lead_id=lead.id,
+        org_node_id=rep.org_node_id,
+        territory_id=lead.territory_id,
+        device_id="dev",
+        visited_at=at,
+        captured_at=at,
+        received_at=at,
+        lat=lead.lat,
+        lon=lead.lon,
+        geom=point(lead.lon, lead.lat),
+        raw_lat=lead.lat,
+        raw_lon=lead.lon,
+        datum="wgs84",
+        accuracy_m=10,
+        fix_time=at,
+        checkin_fix={"lat": lead.lat},
+        evidence={"series": []},
+        payload_hash="x" * 64,
+        verdict="verified",
+        score=100,
+        findings=[],
+    )
+    db.add(visit)
+    db.flush()
+    return visit
+
+
+@pytest.fixture
+def org(db):
+    org = make_geo_org(db)
+    org.lead = make_lead(db, *IN_E1)
+    return org
+
+
+def test_purge_removes_old_location_evidence_and_keeps_the_visit(db, org, tmp_path):
+    rep = org["rep_e1"]
+    old = make_visit(db, rep, org.lead, days_ago=200, visit_id="old-visit")
+    make_visit(db, rep, org.lead, days_ago=10, visit_id="new-visit")
+    stored = tmp_path / "ab" / "photo.jpg"
+    stored.parent.mkdir()
+    stored.write_bytes(b"jpeg")
+    db.add(
+        VisitPhoto(
+            id="p1",
+            visit_id=old.id,
+            rep_id=rep.id,
+            lead_id=org.lead.id,
+            sha256="a" * 64,
+            source="camera",
+            content_type="image/jpeg",
+            size_bytes=4,
+            width=1,
+            height=1,
+            storage_path="ab/photo.jpg",
+            exif_lat=31.0,
+            exif_lon=121.0,
+        )
+    )
+    db.flush()
+    assert privacy.purge(db, retention_days=180, photo_root=tmp_path) == (1, 1)
+    db.expire_all()
+    purged, kept = db.get(Visit, "old-visit"), db.get(Visit, "new-visit")
+    assert (purged.lat, purged.geom, purged.checkin_fix, purged.evidence) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert (purged.verdict, purged.lead_id) == ("verified", org.lead.id)
+    assert kept.lat is not None
+    photo = db.get(VisitPhoto, "p1")
+    assert (photo.exif_lat, photo.storage_path) == (None, None)
+    assert not stored.exists()
+    assert privacy.purge(db, retention_days=180, photo_root=tmp_path) == (0, 0)  # idempotent
+
+
+def test_viewing_the_map_is_audited_per_person_shown(client, db, org):
+    make_visit(db, org["rep_e1"], org.lead, days_ago=0, visit_id="today")
+    db.commit()
+    headers = auth_header(client, org["lead_e1"])
+    assert client.get("/api/v1/visits/map", headers=headers).status_code == 200
+    entry = db.query(LocationAccess).one()
+    assert (entry.viewer_id, entry.subject_id, entry.what) == (
+        org["lead_e1"].id,
+        org["rep_e1"].id,
+        "visit_map",
+    )
+    seen = client.get("/api/v1/me/location-access", headers=auth_header(client, org["rep_e1"]))
+    assert seen.get_json()[0]["viewer_id"] == org["lead_e1"].id
+
+
+def test_a_rep_exports_only_their_own_location_data(client, db, org):
+    make_visit(db, org["rep_e1"], org.lead, days_ago=1, visit_id="mine")
+    make_visit(db, org["rep_e1b"], org.lead, days_ago=1, visit_id="theirs")
+    db.commit()
+    headers = auth_header(client, org["rep_e1"])
+    body = client.get("/api/v1/me/location-export", headers=headers).get_json()
+    assert [v["visit_id"] for v in body["visits"]] == ["mine"]
+    geo = client.get("/api/v1/me/location-export?format=geojson", headers=headers).get_json()
+    assert geo["features"][0]["geometry"]["coordinates"] == [org.lead.lon, org.lead.lat]
+    bad = client.get("/api/v1/me/location-export?format=kml", headers=headers)
+    assert bad.status_code == 422
