@@ -1,0 +1,794 @@
+"""Large first sync (issue 5, item 8): a rep's first pull and a push of offline visits.
+
+Builds a throwaway migrated database for the chosen backend: one team whose territory holds
+20,000 leads in the rep's scope (public pool and the rep's own) and 5,000 of the rep's visits
+over the last 60 days, plus another team's leads the rep must not get. Rows are bulk-loaded
+with executemany; the sync triggers stamp them as any write would (checked). Then, through
+the Flask test client:
+
+  1. first pull (`last_pulled_at=null`) without and with `Accept-Encoding: gzip`: time,
+     response bytes and peak RSS. Each mode runs in its own child process, so that the peak
+     belongs to the pull and not to the data load: the child reports its RSS before the
+     first pull and its peak (VmHWM) after the last. The gzip child also takes one pull apart
+     (service, commit, JSON, gzip) and traces the memory of the records and of encoding them;
+  2. a push of 1,000 visits created offline (whole WatermelonDB raw records with fix columns
+     and the phone's clocks), each checked in and assessed by the spoof checks; new ids and
+     the current cursor every run.
+
+Every measure reports wall time and CPU time (this process plus, on PostgreSQL, its backends
+read from /proc): the machine is shared, and under load the wall time includes waiting for a
+CPU. p50 (min, max) over the runs. Targets: first pull <= 2 s and <= 200 MB peak RSS; push of
+1,000 visits <= 1 s on PostgreSQL. `--profile` adds cProfile listings of one pull and one push
+of `--profile-visits` visits. The database is dropped at exit.
+
+    .venv/bin/python bench/sync.py --backend spatialite|postgis [--runs 5] [--push-runs 3]
+        [--leads 20000] [--visits 5000] [--push 1000] [--noise 10000] [--quick] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gzip
+import io
+import json
+import os
+import pstats
+import random
+import resource
+import secrets
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlalchemy as sa
+from flask import Flask
+from flask import json as flask_json
+from flask.testing import FlaskClient
+from geoalchemy2.shape import from_shape
+from shapely.geometry import MultiPolygon, Point, box
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.auth.passwords import hash_password
+from app.auth.tokens import generate_keyset_json
+from app.config import Settings
+from app.db import make_engine, make_sessionmaker
+from app.leads import normalize
+from app.leads.models import Lead
+from app.org.models import LocationConsent, Role, Staff
+from app.org.service import insert_node
+from app.sync import service
+from app.territories.models import Territory
+from app.visits.models import Visit
+from bench._common import bench_database, load_average, machine, software
+
+PASSWORD = "bench-password-1234"  # noqa: S105 (the throwaway account's password)
+DEVICE_ID = "bench-phone-1"
+ALWAYS = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+TEAM_BOX = (121.40, 31.20, 121.50, 31.30)  # lon/lat, about 9.5 x 11 km
+NOISE_BOX = (121.30, 31.20, 121.40, 31.30)
+OWNED = 2_000  # of the rep's leads, the ones it owns (its visits go to these)
+CHUNK = 2_000
+PULL_TARGET_S, PULL_TARGET_MB, PUSH_TARGET_S = 2.0, 200.0, 1.0
+ALNUM = string.ascii_letters + string.digits
+
+
+def watermelon_id(rng: random.Random) -> str:
+    """A WatermelonDB-style id: 16 alphanumerics."""
+    return "".join(rng.choices(ALNUM, k=16))
+
+
+def rss_mb() -> float:
+    """Resident set size now (Linux /proc)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process image so far: VmHWM from /proc.
+
+    Not `ru_maxrss`: Linux carries a parent's peak into a child across fork/vfork and exec,
+    so a child started by a process that had loaded the data would report the parent's peak.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def db_cpu_s(engine: sa.Engine) -> float | None:
+    """CPU seconds used so far by the PostgreSQL backends serving this database (they run on
+    this machine: /proc); 0 for SQLite, which runs inside this process; None if unreadable."""
+    if engine.dialect.name != "postgresql":
+        return 0.0
+    with engine.connect() as conn:
+        pids = conn.execute(
+            sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).scalars()
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+class Clock:
+    """Wall time, and CPU time of this process plus its database backends: on a shared,
+    loaded machine the wall time includes waiting for a CPU, the CPU time does not."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def __enter__(self) -> Clock:
+        self._db = db_cpu_s(self.engine)
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall, cpu = time.perf_counter() - self._wall, time.process_time() - self._cpu
+        db = db_cpu_s(self.engine)
+        self.wall.append(wall)
+        self.cpu.append(cpu + (db - self._db if db is not None and self._db is not None else 0))
+
+
+def settings_for(url: str, tmp_dir: Path, keys: str) -> Settings:
+    return Settings(
+        env="production",
+        instance_path=tmp_dir,
+        database_url=url,
+        jwt_keys=keys,
+        ratelimit_enabled=False,
+        access_token_ttl_s=3600,
+    ).validated()
+
+
+# ------------------------------------------------------------------------------------------
+# Data
+# ------------------------------------------------------------------------------------------
+def _territory(session: Session, node_id: int, bounds: tuple[float, ...], name: str) -> int:
+    shape = MultiPolygon([box(*bounds)])
+    territory = Territory(
+        org_node_id=node_id,
+        name=name,
+        geom=from_shape(shape, srid=4326),
+        vertex_count=4,
+        area_m2=1.0e8,
+    )
+    session.add(territory)
+    session.flush()
+    return territory.id
+
+
+def _lead_rows(
+    rng: random.Random,
+    count: int,
+    *,
+    bounds: tuple[float, ...],
+    territory_id: int,
+    node_id: int,
+    owner_id: int | None,
+    start: int,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(start, start + count):
+        lon = rng.uniform(bounds[0] + 0.001, bounds[2] - 0.001)
+        lat = rng.uniform(bounds[1] + 0.001, bounds[3] - 0.001)
+        name = f"Bench Trading Company {i:06d}"
+        phone = f"+86 21 {6000_0000 + i:08d}"
+        created = now - timedelta(days=rng.uniform(30, 400))
+        rows.append(
+            {
+                "id": f"BL{i:07d}",
+                "name": name,
+                "name_key": normalize.name_key(name),
+                "contact_person": f"Contact {i % 977}",
+                "phone": phone,
+                "phone_key": normalize.phone_key(phone),
+                "address": f"{i % 900 + 1} Bench Road, Building {i % 37}, Shanghai",
+                "lat": lat,
+                "lon": lon,
+                "geom": from_shape(Point(lon, lat), srid=4326),
+                "raw_lat": lat,
+                "raw_lon": lon,
+                "datum": "wgs84",
+                "territory_id": territory_id,
+                "org_node_id": node_id,
+                "owner_id": owner_id,
+                "stage": "contacted" if owner_id else "new",
+                "claimed_at": now - timedelta(days=70) if owner_id else None,
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+    return rows
+
+
+def _visit_rows(
+    rng: random.Random,
+    count: int,
+    *,
+    rep_id: int,
+    node_id: int,
+    territory_id: int,
+    leads: list[tuple[str, float, float]],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(count):
+        lead_id, lat, lon = leads[i % len(leads)]
+        at = now - timedelta(days=60) + timedelta(minutes=17 * i + rng.uniform(0, 5))
+        flat, flon = lat + rng.uniform(-2e-4, 2e-4), lon + rng.uniform(-2e-4, 2e-4)
+        fix = {
+            "lat": flat,
+            "lon": flon,
+            "raw_lat": flat,
+            "raw_lon": flon,
+            "datum": "wgs84",
+            "accuracy_m": 9.0,
+            "provider": "gps",
+            "fix_time": (at - timedelta(seconds=3)).isoformat(),
+            "is_mock": False,
+            "satellites": 12,
+        }
+        suspicious = i % 10 == 0
+        rows.append(
+            {
+                "id": f"BV{i:07d}",
+                "rep_id": rep_id,
+                "lead_id": lead_id,
+                "org_node_id": node_id,
+                "territory_id": territory_id,
+                "device_id": DEVICE_ID,
+                "visited_at": at,
+                "captured_at": at,
+                "received_at": at + timedelta(minutes=1),
+                "captured_offline": i % 7 == 0,
+                "location_collected": True,
+                "lat": flat,
+                "lon": flon,
+                "geom": from_shape(Point(flon, flat), srid=4326),
+                "raw_lat": flat,
+                "raw_lon": flon,
+                "datum": "wgs84",
+                "accuracy_m": 9.0,
+                "fix_time": at - timedelta(seconds=3),
+                "checkin_fix": fix,
+                "evidence": {"series": [], "wifi_bssids": [], "cell_ids": []},
+                "checked_out_at": at + timedelta(minutes=25),
+                "notes": f"Visit {i}: discussed the next order and delivery dates.",
+                "outcome": "followed_up",
+                "next_step": "Call back next week",
+                "verdict": "suspicious" if suspicious else "verified",
+                "score": 55 if suspicious else 100,
+                "findings": (
+                    [
+                        {
+                            "code": "far_from_customer",
+                            "severity": "high",
+                            "message": "Checked in 640 m from the customer's pin.",
+                            "evidence": {"distance_m": 640, "accuracy_m": 9},
+                        }
+                    ]
+                    if suspicious
+                    else []
+                ),
+                "assessed_at": at + timedelta(minutes=1),
+                "created_at": at + timedelta(minutes=1),
+                "updated_at": at + timedelta(minutes=1),
+            }
+        )
+    return rows
+
+
+def _insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        session.execute(sa.insert(table), rows[start : start + CHUNK])
+
+
+def populate(session: Session, args: argparse.Namespace) -> dict[str, Any]:
+    """The org, the rep and the bulk rows; returns what the measures need."""
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    company = insert_node(session, parent=None, name="Company", kind="company")
+    region = insert_node(session, parent=company, name="East", kind="region")
+    team = insert_node(session, parent=region, name="Team A", kind="team")
+    other = insert_node(session, parent=region, name="Team B", kind="team")
+    rep = Staff(
+        employee_number="BENCH-REP",
+        name="Bench Rep",
+        org_node_id=team.id,
+        role=Role.REP.value,
+        password_hash=hash_password(PASSWORD),
+        timezone="UTC",
+        working_hours=ALWAYS,
+    )
+    session.add(rep)
+    session.flush()
+    session.add(
+        LocationConsent(
+            staff_id=rep.id, document_version="2026-01", consented_at=now, recorded_by_id=rep.id
+        )
+    )
+    territory_id = _territory(session, team.id, TEAM_BOX, "Team A territory")
+    noise_territory = _territory(session, other.id, NOISE_BOX, "Team B territory")
+    session.commit()
+
+    owned = min(OWNED, args.leads)
+    lead_table: sa.Table = Lead.__table__  # type: ignore[assignment]
+    common = {"bounds": TEAM_BOX, "territory_id": territory_id, "node_id": team.id, "now": now}
+    mine = _lead_rows(rng, owned, owner_id=rep.id, start=0, **common)
+    _insert(session, lead_table, mine)
+    _insert(
+        session,
+        lead_table,
+        _lead_rows(rng, args.leads - owned, owner_id=None, start=owned, **common),
+    )
+    if args.noise:
+        _insert(
+            session,
+            lead_table,
+            _lead_rows(
+                rng,
+                args.noise,
+                bounds=NOISE_BOX,
+                territory_id=noise_territory,
+                node_id=other.id,
+                owner_id=None,
+                start=args.leads,
+                now=now,
+            ),
+        )
+    session.commit()
+    targets = [(r["id"], r["lat"], r["lon"]) for r in mine]
+    visit_table: sa.Table = Visit.__table__  # type: ignore[assignment]
+    _insert(
+        session,
+        visit_table,
+        _visit_rows(
+            rng,
+            args.visits,
+            rep_id=rep.id,
+            node_id=team.id,
+            territory_id=territory_id,
+            leads=targets,
+            now=now,
+        ),
+    )
+    session.commit()
+    stamped = session.scalar(
+        sa.select(sa.func.count()).select_from(Lead).where(Lead.sync_version > 1)
+    )
+    assert stamped == args.leads + args.noise, "the triggers stamp bulk-loaded rows"
+    return {"rep_id": rep.id, "targets": targets}
+
+
+# ------------------------------------------------------------------------------------------
+# Measures
+# ------------------------------------------------------------------------------------------
+def login(client: FlaskClient) -> str:
+    body = {"login": "BENCH-REP", "password": PASSWORD, "device_id": DEVICE_ID, "platform": "ios"}
+    response = client.post("/api/v1/auth/login", json=body)
+    if response.status_code != 200:
+        raise SystemExit(f"login failed: {response.get_data(as_text=True)}")
+    return response.get_json()["access_token"]
+
+
+def first_pull(client: FlaskClient, token: str, *, accept_gzip: bool) -> tuple[int, Any]:
+    """One first pull: (response bytes on the wire, the response)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    if accept_gzip:
+        headers["Accept-Encoding"] = "gzip"
+    response = client.get(
+        "/api/v1/sync/pull?last_pulled_at=null&schema_version=1&migration=null", headers=headers
+    )
+    if response.status_code != 200:
+        raise SystemExit(f"pull failed: {response.status_code} {response.get_data(as_text=True)}")
+    assert (response.headers.get("Content-Encoding") == "gzip") == accept_gzip
+    return len(response.get_data()), response
+
+
+def pull_child(args: argparse.Namespace) -> None:
+    """In a fresh process: `args.runs` first pulls; prints one JSON line."""
+    baseline_imports = rss_mb()
+    settings = settings_for(args.url, Path(args.tmp), Path(args.keys).read_text())
+    engine = make_engine(settings)
+    app = create_app(settings, sessions=make_sessionmaker(engine))
+    client = app.test_client()
+    before = rss_mb()
+    clock, size, counts = Clock(engine), 0, {}
+    for _ in range(args.runs):
+        with clock:
+            size, response = first_pull(client, args.token, accept_gzip=args.gzip)
+        if not counts:
+            body = response.get_data()
+            payload = json.loads(gzip.decompress(body) if args.gzip else body)
+            counts = {t: len(c["created"]) for t, c in payload["changes"].items()}
+            del payload, body
+        del response
+    peak = peak_rss_mb()
+    split = _split(app, engine) if args.split else {}
+    print(
+        json.dumps(
+            {
+                "times": clock.wall,
+                "cpu": clock.cpu,
+                "bytes": size,
+                "counts": counts,
+                "rss_imports_mb": baseline_imports,
+                "rss_before_mb": before,
+                "peak_rss_mb": peak,
+                "split": split,
+            }
+        )
+    )
+    engine.dispose()
+
+
+def _split(app: Flask, engine: sa.Engine) -> dict[str, float]:
+    """One first pull taken apart, in CPU seconds: service (queries, raw records, holdings;
+    with the database's CPU), commit, JSON, gzip. Then, traced by tracemalloc, the memory
+    the raw records hold and the extra peak of encoding them as the view does (whole JSON
+    text, then bytes, then gzip) against a streamed gzip of the same records."""
+    from app.auth.models import Device
+    from app.org.scope import Principal, scope_roots
+
+    factory = make_sessionmaker(engine)
+    with factory() as session:
+        rep = session.scalars(sa.select(Staff).where(Staff.employee_number == "BENCH-REP")).one()
+        device_pk = session.scalar(
+            sa.select(Device.id).where(Device.staff_id == rep.id, Device.device_id == DEVICE_ID)
+        )
+        principal = Principal(
+            staff_id=rep.id,
+            role=Role.REP,
+            org_node_id=rep.org_node_id,
+            roots=scope_roots(session, staff_id=rep.id, org_node_id=rep.org_node_id),
+            device_pk=device_pk,
+        )
+    split: dict[str, float] = {}
+    for traced in (False, True):
+        if traced:
+            tracemalloc.start()
+        with factory() as session:
+            service_clock, commit_clock = Clock(engine), Clock(engine)
+            with service_clock:
+                answer = service.pull(session, principal, cursor=None)
+            with commit_clock:
+                session.commit()
+        payload = {"changes": answer.changes, "timestamp": answer.timestamp}
+        del answer
+        held = tracemalloc.get_traced_memory()[0] if traced else 0
+        if traced:
+            tracemalloc.reset_peak()
+        t0 = time.process_time()
+        with app.app_context():
+            body = flask_json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        t1 = time.process_time()
+        zipped = gzip.compress(body, compresslevel=5)
+        t2 = time.process_time()
+        del body, zipped
+        if not traced:
+            split.update(
+                service=service_clock.cpu[0],
+                commit=commit_clock.cpu[0],
+                json=t1 - t0,
+                gzip=t2 - t1,
+            )
+            continue
+        whole_peak = tracemalloc.get_traced_memory()[1] - held
+        tracemalloc.reset_peak()
+        streamed = _streamed_gzip(payload)
+        stream_peak = tracemalloc.get_traced_memory()[1] - held
+        tracemalloc.stop()
+        assert json.loads(gzip.decompress(streamed)) == json.loads(json.dumps(payload))
+        split.update(
+            records_mb=held / 2**20,
+            encode_peak_mb=whole_peak / 2**20,
+            streamed_peak_mb=stream_peak / 2**20,
+        )
+    return split
+
+
+def _streamed_gzip(payload: dict[str, Any], batch: int = 500) -> bytes:
+    """The same response body, JSON-encoded a few hundred records at a time into a gzip
+    stream (what the view could do instead of encoding the whole text first)."""
+    out = io.BytesIO()
+
+    def dumps(value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=5, mtime=0) as stream:
+        stream.write(b'{"changes":{')
+        for t, (table, changes) in enumerate(payload["changes"].items()):
+            stream.write(f"{',' if t else ''}{dumps(table)}:{{".encode())
+            for k, kind in enumerate(("created", "updated", "deleted")):
+                items = changes[kind]
+                stream.write(f'{"," if k else ""}"{kind}":['.encode())
+                for start in range(0, len(items), batch):
+                    part = ",".join(dumps(item) for item in items[start : start + batch])
+                    stream.write(f"{',' if start else ''}{part}".encode())
+                stream.write(b"]")
+            stream.write(b"}")
+        stream.write(f'}},"timestamp":{payload["timestamp"]}}}'.encode())
+    return out.getvalue()
+
+
+def measure_pulls(args: argparse.Namespace, url: str, tmp: Path, keys: Path, token: str) -> dict:
+    results = {}
+    for accept_gzip in (False, True):
+        command = [
+            sys.executable,
+            __file__,
+            "--child-pull",
+            "--backend",
+            args.backend,
+            "--url",
+            url,
+            "--tmp",
+            str(tmp),
+            "--keys",
+            str(keys),
+            "--token",
+            token,
+            "--runs",
+            str(args.runs),
+        ]
+        if accept_gzip:
+            command += ["--gzip", "--split"]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+        if done.returncode != 0:
+            raise SystemExit(f"pull child failed:\n{done.stderr[-4000:]}")
+        results["gzip" if accept_gzip else "identity"] = json.loads(done.stdout.splitlines()[-1])
+    return results
+
+
+def offline_visits(
+    rng: random.Random, targets: list[tuple[str, float, float]], count: int, now_ms: int
+) -> list[dict[str, Any]]:
+    """`count` visits as WatermelonDB pushes them: whole raw records, created offline over the
+    last five days at the rep's own leads, with fix columns and the phone's clocks."""
+    uptime_now = 9 * 24 * 3600 * 1000  # the phone has been up nine days
+    span = 5 * 24 * 3600 * 1000
+    visits = []
+    for i in range(count):
+        lead_id, lat, lon = targets[rng.randrange(len(targets))]
+        captured = now_ms - span + i * (span // count) + rng.randrange(60_000)
+        visits.append(
+            {
+                "id": watermelon_id(rng),
+                "_status": "created",
+                "_changed": "",
+                "lead_id": lead_id,
+                "device_id": DEVICE_ID,
+                "captured_at": captured,
+                "captured_offline": True,
+                "capture_elapsed_ms": uptime_now - (now_ms - captured),
+                "capture_boot_count": 3,
+                "upload_device_time": now_ms,
+                "upload_elapsed_ms": uptime_now,
+                "upload_boot_count": 3,
+                "fix_lat": lat + rng.uniform(-1e-4, 1e-4),
+                "fix_lon": lon + rng.uniform(-1e-4, 1e-4),
+                "fix_datum": "wgs84",
+                "fix_accuracy_m": 8.0,
+                "fix_provider": "gps",
+                "fix_is_mock": False,
+                "fix_satellites": 13,
+                "fix_time": captured - 3000,
+                "notes": f"Offline visit {i}: stock checked, order taken.",
+                "outcome": "followed_up",
+                "next_step": None,
+                "checked_out_at": None,
+                "verdict": None,
+                "score": None,
+                "findings_json": None,
+                "visited_at": None,
+                "updated_at": captured,
+            }
+        )
+    return visits
+
+
+def measure_pushes(
+    args: argparse.Namespace, client: FlaskClient, token: str, engine: sa.Engine, targets: list
+) -> dict[str, Any]:
+    rng = random.Random(11)
+    headers = {"Authorization": f"Bearer {token}"}
+    clock, verdicts, sizes = Clock(engine), {}, []
+    for _ in range(args.push_runs):
+        with engine.connect() as conn:
+            cursor = conn.execute(sa.text("SELECT value FROM sync_counter WHERE id = 1")).scalar()
+        now_ms = int(time.time() * 1000)
+        visits = offline_visits(rng, targets, args.push, now_ms)
+        body = json.dumps({"visits": {"created": visits, "updated": [], "deleted": []}})
+        sizes.append(len(body))
+        with clock:
+            response = client.post(
+                f"/api/v1/sync/push?last_pulled_at={cursor}",
+                data=body,
+                headers={**headers, "Content-Type": "application/json"},
+            )
+        if response.status_code != 200 or response.get_json():
+            raise SystemExit(f"push failed: {response.status_code} {response.get_data()[:2000]}")
+        with engine.connect() as conn:
+            ids = [v["id"] for v in visits]
+            rows = conn.execute(
+                sa.select(Visit.verdict, sa.func.count())
+                .where(Visit.id.in_(ids))
+                .group_by(Visit.verdict)
+            ).all()
+        assert sum(n for _, n in rows) == args.push, "every pushed visit was checked in"
+        for verdict, n in rows:
+            verdicts[verdict] = verdicts.get(verdict, 0) + n
+    return {
+        "times": clock.wall,
+        "cpu": clock.cpu,
+        "verdicts": verdicts,
+        "bytes": statistics.median(sizes),
+    }
+
+
+def profile(label: str, call: Any, top: int = 25) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    call()
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    print(f"\n--- profile: {label} (by cumulative, then own time; top {top})\n{out.getvalue()}")
+
+
+# ------------------------------------------------------------------------------------------
+# Main
+# ------------------------------------------------------------------------------------------
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def fmt(times: list[float]) -> str:
+    ms = sorted(t * 1000 for t in times)
+    return f"{statistics.median(ms):,.0f} ms (min {ms[0]:,.0f}, max {ms[-1]:,.0f})"
+
+
+def run(args: argparse.Namespace) -> None:
+    name = f"waypoint_bench_sync_{os.getpid()}_{secrets.token_hex(2)}"
+    with (
+        tempfile.TemporaryDirectory() as tmp_name,
+        bench_database(args.backend, name, keep=False, fresh=True) as db,
+    ):
+        tmp = Path(tmp_name)
+        keys = tmp / "keys.json"
+        keys.write_text(generate_keyset_json("bench-sync-1"))
+        settings = settings_for(db.url, tmp, keys.read_text())
+        engine = make_engine(settings)
+        factory = make_sessionmaker(engine)
+        started = time.perf_counter()
+        with factory() as session:
+            data = populate(session, args)
+        print(
+            f"data: {args.leads:,} leads in the rep's scope ({min(OWNED, args.leads):,} its "
+            f"own), {args.visits:,} visits, {args.noise:,} leads elsewhere "
+            f"({time.perf_counter() - started:.1f} s to load)",
+            file=sys.stderr,
+        )
+        app = create_app(settings, sessions=factory)
+        client = app.test_client()
+        token = login(client)
+        pulls = measure_pulls(args, db.url, tmp, keys, token)
+        if args.profile:
+            profile("first pull, gzip", lambda: first_pull(client, token, accept_gzip=True))
+        pushes = measure_pushes(args, client, token, engine, data["targets"])
+        if args.profile:
+            rng = random.Random(99)
+
+            def one_push() -> None:
+                with engine.connect() as conn:
+                    cursor = conn.execute(sa.text("SELECT value FROM sync_counter")).scalar()
+                now_ms = int(time.time() * 1000)
+                visits = offline_visits(rng, data["targets"], args.profile_visits, now_ms)
+                client.post(
+                    f"/api/v1/sync/push?last_pulled_at={cursor}",
+                    json={"visits": {"created": visits, "updated": [], "deleted": []}},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+
+            profile(f"push of {args.profile_visits} visits", one_push)
+        versions = software(engine)
+        engine.dispose()
+
+    print(
+        f"\n{args.backend}: {versions}; {machine()}; {time.strftime('%Y-%m-%d')}; {load_average()}"
+    )
+    identity, zipped = pulls["identity"], pulls["gzip"]
+    counts = identity["counts"]
+    print(
+        f"first pull sends {counts.get('leads', 0):,} leads, {counts.get('visits', 0):,} visits, "
+        f"{counts.get('territories', 0)} territory, {counts.get('me', 0)} me; "
+        f"p50 of {args.runs} runs, each mode in a fresh process\n"
+    )
+    print("| measure | wall p50 (min, max) | CPU p50 | bytes | RSS before | peak RSS | target |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for label, result in (("identity", identity), ("gzip", zipped)):
+        wall, cpu = statistics.median(result["times"]), statistics.median(result["cpu"])
+        ok_rss = result["peak_rss_mb"] <= PULL_TARGET_MB
+        print(
+            f"| first pull, {label} | {fmt(result['times'])} | {cpu * 1000:,.0f} ms "
+            f"| {result['bytes']:,} | {result['rss_before_mb']:.0f} MB "
+            f"| {result['peak_rss_mb']:.0f} MB | <= 2 s: wall {verdict(wall <= PULL_TARGET_S)}, "
+            f"CPU {verdict(cpu <= PULL_TARGET_S)}; <= 200 MB: {verdict(ok_rss)} |"
+        )
+    wall, cpu = statistics.median(pushes["times"]), statistics.median(pushes["cpu"])
+    print(
+        f"| push of {args.push:,} offline visits, assessed | {fmt(pushes['times'])} "
+        f"| {cpu * 1000:,.0f} ms | {pushes['bytes']:,.0f} | | | <= 1 s: wall "
+        f"{verdict(wall <= PUSH_TARGET_S)}, CPU {verdict(cpu <= PUSH_TARGET_S)} |"
+    )
+    split = zipped.get("split") or {}
+    if split:
+        print(
+            f"\none first pull taken apart (CPU): service {split['service'] * 1000:,.0f} ms, "
+            f"commit {split['commit'] * 1000:,.0f} ms, JSON {split['json'] * 1000:,.0f} ms, "
+            f"gzip {split['gzip'] * 1000:,.0f} ms"
+        )
+        print(
+            f"memory (tracemalloc): raw records {split['records_mb']:.1f} MB; encoding them "
+            f"whole (text, bytes, gzip) peaks {split['encode_peak_mb']:.1f} MB more, a streamed "
+            f"gzip {split['streamed_peak_mb']:.1f} MB; RSS after imports "
+            f"{zipped['rss_imports_mb']:.0f} MB, after creating the app "
+            f"{zipped['rss_before_mb']:.0f} MB"
+        )
+    print(f"push verdicts: {pushes['verdicts']}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("spatialite", "postgis"), default="spatialite")
+    parser.add_argument("--leads", type=int, default=20_000, help="leads in the rep's scope")
+    parser.add_argument("--visits", type=int, default=5_000, help="the rep's visits")
+    parser.add_argument("--noise", type=int, default=10_000, help="leads outside the scope")
+    parser.add_argument("--push", type=int, default=1_000, help="visits per push")
+    parser.add_argument("--runs", type=int, default=5, help="first pulls per mode")
+    parser.add_argument("--push-runs", type=int, default=3, help="pushes")
+    parser.add_argument(
+        "--profile-visits", type=int, default=200, help="visits in the profiled push"
+    )
+    parser.add_argument("--quick", action="store_true", help="small run, to check it works")
+    parser.add_argument("--profile", action="store_true", help="cProfile one pull and one push")
+    # the child process measuring pulls
+    parser.add_argument("--child-pull", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--tmp", help=argparse.SUPPRESS)
+    parser.add_argument("--keys", help=argparse.SUPPRESS)
+    parser.add_argument("--token", help=argparse.SUPPRESS)
+    parser.add_argument("--gzip", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--split", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child_pull:
+        pull_child(args)
+        return
+    if args.quick:
+        args.leads, args.visits, args.noise, args.push = 2_000, 500, 500, 100
+        args.runs = args.push_runs = 2
+    run(args)
+
+
+if __name__ == "__main__":
+    main()
