@@ -86,13 +86,20 @@ def test_transfer_to_a_rep_outside_the_leads_territory_is_out_of_territory(
 ):
     lead = make_lead(db, *IN_E1, owner=org["rep_e1"])
 
-    for boss in ("lead_e1", "lead_east", "admin"):
+    for boss in ("lead_east", "admin"):  # both manage rep_e2, whose team does not cover E1
         response = client.post(
             f"{URL}/{lead.id}/transfer",
             json={"to_staff_id": org["rep_e2"].id},
             headers=headers(org[boss]),
         )
         assert_problem(response, 403, "out_of_territory")
+    # lead_e1 does not manage rep_e2: answered like an unknown staff id, revealing nothing
+    response = client.post(
+        f"{URL}/{lead.id}/transfer",
+        json={"to_staff_id": org["rep_e2"].id},
+        headers=headers(org["lead_e1"]),
+    )
+    assert response.status_code == 422
     db.expire_all()
     assert db.get(Lead, lead.id).owner_id == org["rep_e1"].id
     assert db.scalar(sa.select(sa.func.count()).select_from(LeadOwnerEvent)) == 0
