@@ -27,6 +27,7 @@ from app.org.scope import Principal
 from app.sync import merge
 from app.sync.models import SyncConflict, SyncDevice, SyncDeviceRecord, SyncPush, SyncRejection
 from app.sync.tables import MIGRATIONS, SCHEMA_VERSION, STORE, specs_for
+from app.visits import assessment
 from sync import engine
 
 log = logging.getLogger("waypoint.sync")
@@ -209,35 +210,37 @@ def push(session: Session, principal: Principal, *, cursor: int, changes: Any) -
         return stored
     rejected: dict[str, list[str]] = {}
     outcome = merge.PushOutcome()
-    for table, table_changes in changes.items():
-        for kind in ("created", "updated", "deleted"):
-            for item in table_changes.get(kind, []):
-                record_id = item if kind == "deleted" else item["id"]
-                try:
-                    with session.begin_nested():
-                        merge.apply(
-                            session,
-                            principal,
-                            table=table,
-                            kind=kind,
-                            item=item,
-                            cursor=cursor,
-                            outcome=outcome,
-                            now=now,
+    with assessment.batch(session):  # one history load per rep, not per visit
+        for table, table_changes in changes.items():
+            for kind in ("created", "updated", "deleted"):
+                for item in table_changes.get(kind, []):
+                    record_id = item if kind == "deleted" else item["id"]
+                    try:
+                        with session.begin_nested():
+                            merge.apply(
+                                session,
+                                principal,
+                                table=table,
+                                kind=kind,
+                                item=item,
+                                cursor=cursor,
+                                outcome=outcome,
+                                now=now,
+                            )
+                    except Problem as problem:
+                        assessment.invalidate(session)  # the savepoint undid what it saw
+                        rejected.setdefault(table, []).append(record_id)
+                        session.add(
+                            SyncRejection(
+                                device_pk=device.device_pk,
+                                staff_id=principal.staff_id,
+                                table_name=table[:40],
+                                record_id=record_id,
+                                code=problem.code,
+                                detail=problem.detail[:1000],
+                                at=now,
+                            )
                         )
-                except Problem as problem:
-                    rejected.setdefault(table, []).append(record_id)
-                    session.add(
-                        SyncRejection(
-                            device_pk=device.device_pk,
-                            staff_id=principal.staff_id,
-                            table_name=table[:40],
-                            record_id=record_id,
-                            code=problem.code,
-                            detail=problem.detail[:1000],
-                            at=now,
-                        )
-                    )
     for conflict in outcome.conflicts:
         session.add(
             SyncConflict(

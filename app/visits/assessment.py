@@ -7,6 +7,9 @@ photo hashes, payloads seen before, the device's previous upload and device bind
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,23 +39,37 @@ def fix_from_json(data: dict[str, Any] | None) -> spoof.Fix | None:
     return spoof.Fix(**values)
 
 
-def _summary(visit: Visit) -> spoof.VisitSummary | None:
-    if visit.lat is None or visit.lon is None:
-        return None
-    return spoof.VisitSummary(
-        visit_id=visit.id,
-        rep_id=str(visit.rep_id),
-        lat=visit.lat,
-        lon=visit.lon,
-        fix_time=visit.fix_time or visit.visited_at,
-        checked_in_at=visit.captured_at,
-        accuracy_m=visit.accuracy_m,
-        checked_out_at=visit.checked_out_at,
+# Only the columns a summary needs: loading whole Visit rows (JSON fix, evidence and findings
+# columns) for hundreds of neighbours per check-in dominated the cost of assessing a visit.
+SUMMARY_COLUMNS = (
+    Visit.id,
+    Visit.rep_id,
+    Visit.lat,
+    Visit.lon,
+    Visit.fix_time,
+    Visit.visited_at,
+    Visit.captured_at,
+    Visit.accuracy_m,
+    Visit.checked_out_at,
+)
+
+
+def _summaries(rows: Any) -> tuple[spoof.VisitSummary, ...]:
+    """Rows of SUMMARY_COLUMNS as the checks' summaries; visits without a location drop out."""
+    return tuple(
+        spoof.VisitSummary(
+            visit_id=row.id,
+            rep_id=str(row.rep_id),
+            lat=row.lat,
+            lon=row.lon,
+            fix_time=row.fix_time or row.visited_at,
+            checked_in_at=row.captured_at,
+            accuracy_m=row.accuracy_m,
+            checked_out_at=row.checked_out_at,
+        )
+        for row in rows
+        if row.lat is not None and row.lon is not None
     )
-
-
-def _summaries(visits: Any) -> tuple[spoof.VisitSummary, ...]:
-    return tuple(s for v in visits if (s := _summary(v)) is not None)
 
 
 def _photo(row: VisitPhoto) -> spoof.Photo:
@@ -78,6 +95,107 @@ def _device_ids(
     else:
         stmt = stmt.where(Device.device_id == device_id)
     return frozenset(str(v) for v in session.scalars(stmt))
+
+
+BATCH_KEY = "waypoint.visits.assessment_batch"
+BATCH_MARGIN = timedelta(days=7)  # history loaded beyond the first visit's window, for its peers
+RECENT_LIMIT = 300
+
+
+@dataclass
+class _RepHistory:
+    """One rep's check-ins over [start, end] as (visited_at, summary), kept current in a batch."""
+
+    start: datetime
+    end: datetime
+    visits: dict[str, tuple[datetime, spoof.VisitSummary]] = field(default_factory=dict)
+
+
+@contextmanager
+def batch(session: Session) -> Iterator[None]:
+    """Assess many check-ins in one session (a sync push) against history loaded once per rep.
+
+    Inside the block the rep's own check-ins are read from the database once, with a margin,
+    and every visit assessed here is added to (or updated in) that copy, so each later visit
+    of the batch still sees the earlier ones. Checks see exactly what `context_of` would load
+    row by row; only the number of queries changes.
+    """
+    session.info[BATCH_KEY] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(BATCH_KEY, None)
+
+
+def _summary_query() -> sa.Select[Any]:
+    return sa.select(*SUMMARY_COLUMNS)
+
+
+def _history(session: Session, rep_id: int, start: datetime, end: datetime) -> _RepHistory | None:
+    """The batch's copy of the rep's check-ins covering [start, end], loaded when missing."""
+    histories: dict[int, _RepHistory] | None = session.info.get(BATCH_KEY)
+    if histories is None:
+        return None
+    held = histories.get(rep_id)
+    if held is not None and held.start <= start and end <= held.end:
+        return held
+    if held is not None:
+        start, end = min(start, held.start), max(end, held.end)
+    held = _RepHistory(start - BATCH_MARGIN, end + BATCH_MARGIN)
+    rows = session.execute(
+        sa.select(Visit.visited_at, *SUMMARY_COLUMNS).where(
+            Visit.rep_id == rep_id, Visit.visited_at.between(held.start, held.end)
+        )
+    )
+    for row in rows:
+        for summary in _summaries([row]):
+            held.visits[summary.visit_id] = (row.visited_at, summary)
+    histories[rep_id] = held
+    return held
+
+
+def _remember(session: Session, visit: Visit) -> None:
+    """Keep the batch's copy of the rep's history current with a visit just assessed."""
+    histories: dict[int, _RepHistory] | None = session.info.get(BATCH_KEY)
+    held = histories.get(visit.rep_id) if histories else None
+    if held is None or not held.start <= visit.visited_at <= held.end:
+        return
+    summaries = _summaries([visit])
+    if summaries:
+        held.visits[visit.id] = (visit.visited_at, summaries[0])
+    else:
+        held.visits.pop(visit.id, None)
+
+
+def invalidate(session: Session) -> None:
+    """Drop the batch's copies (a savepoint was rolled back); the next visit reloads them."""
+    if BATCH_KEY in session.info:
+        session.info[BATCH_KEY] = {}
+
+
+def _own_visits(
+    session: Session, visit: Visit
+) -> tuple[tuple[spoof.VisitSummary, ...], tuple[spoof.VisitSummary, ...]]:
+    """The rep's other check-ins: within a day of this one, and the latest 300 of 30 days."""
+    at = visit.visited_at
+    held = _history(session, visit.rep_id, at - HISTORY, at + DAY)
+    if held is None:
+        mine = _summary_query().where(Visit.rep_id == visit.rep_id, Visit.id != visit.id)
+        day = session.execute(mine.where(Visit.visited_at.between(at - DAY, at + DAY)))
+        recent = session.execute(
+            mine.where(Visit.visited_at.between(at - HISTORY, at + DAY))
+            .order_by(Visit.visited_at.desc())
+            .limit(RECENT_LIMIT)
+        )
+        return _summaries(day), _summaries(recent)
+    others = [(when, s) for vid, (when, s) in held.visits.items() if vid != visit.id]
+    day_visits = tuple(s for when, s in others if at - DAY <= when <= at + DAY)
+    window = sorted(
+        ((when, s) for when, s in others if at - HISTORY <= when <= at + DAY),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
+    return day_visits, tuple(s for _when, s in window[:RECENT_LIMIT])
 
 
 def evidence_of(session: Session, visit: Visit) -> spoof.VisitEvidence:
@@ -112,32 +230,25 @@ def evidence_of(session: Session, visit: Visit) -> spoof.VisitEvidence:
 def context_of(session: Session, visit: Visit, lead: Lead) -> spoof.AssessmentContext:
     """Everything around the visit that the checks compare it with."""
     at = visit.visited_at
-    mine = sa.select(Visit).where(Visit.rep_id == visit.rep_id, Visit.id != visit.id)
-    day = session.scalars(mine.where(Visit.visited_at.between(at - DAY, at + DAY)))
-    recent = session.scalars(
-        mine.where(Visit.visited_at.between(at - HISTORY, at + DAY))
-        .order_by(Visit.visited_at.desc())
-        .limit(300)
-    )
-    peers: list[Visit] = []
+    day_visits, recent_visits = _own_visits(session, visit)
+    peers: list[Any] = []
     if visit.lat is not None and visit.lon is not None:
         dialect = session.get_bind().dialect.name
         box = spatial.bbox_around(visit.lat, visit.lon, PEER_RADIUS_M)
         peers = list(
-            session.scalars(
-                sa.select(Visit).where(
+            session.execute(
+                _summary_query().where(
                     Visit.rep_id != visit.rep_id,
                     Visit.visited_at.between(at - DAY, at + DAY),
                     spatial.in_bbox(dialect, Visit.__table__, box),
                 )
             )
         )
-    own_hashes = [
-        p.sha256
-        for p in session.scalars(sa.select(VisitPhoto).where(VisitPhoto.visit_id == visit.id))
-    ]
-    known = session.scalars(
-        sa.select(VisitPhoto)
+    own_hashes = list(
+        session.scalars(sa.select(VisitPhoto.sha256).where(VisitPhoto.visit_id == visit.id))
+    )
+    known = session.execute(
+        sa.select(VisitPhoto.visit_id, VisitPhoto.rep_id, VisitPhoto.sha256, VisitPhoto.phash)
         .where(
             VisitPhoto.visit_id != visit.id,
             sa.or_(
@@ -160,8 +271,8 @@ def context_of(session: Session, visit: Visit, lead: Lead) -> spoof.AssessmentCo
                 .limit(5)
             )
         }
-    previous = session.scalars(
-        sa.select(Visit)
+    previous = session.execute(
+        sa.select(Visit.upload_elapsed_ms, Visit.upload_boot_count, Visit.received_at)
         .where(
             Visit.device_id == visit.device_id,
             Visit.id != visit.id,
@@ -175,8 +286,8 @@ def context_of(session: Session, visit: Visit, lead: Lead) -> spoof.AssessmentCo
     return spoof.AssessmentContext(
         evidence=evidence_of(session, visit),
         pin=spoof.Pin(lat=lead.lat, lon=lead.lon),
-        day_visits=_summaries(day),
-        recent_visits=_summaries(recent),
+        day_visits=day_visits,
+        recent_visits=recent_visits,
         peer_visits=_summaries(peers),
         known_photos=tuple(
             spoof.KnownPhoto(
@@ -217,3 +328,4 @@ def assess(session: Session, visit: Visit, lead: Lead, *, now: datetime) -> None
         visit.findings = [f.to_dict() for f in result.findings]
     visit.assessed_at = now
     session.flush()
+    _remember(session, visit)
