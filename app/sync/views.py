@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import gzip
-from typing import Any
+import io
+from typing import IO, Any
 
 import marshmallow as ma
 from flask import Response, json, request
@@ -27,6 +28,7 @@ blp = Blueprint(
     "sync", __name__, url_prefix="/api/v1/sync", description="Offline sync (WatermelonDB)"
 )
 GZIP_MIN_BYTES = 1400
+ENCODE_BATCH = 500  # records JSON-encoded at a time
 
 
 class PushBodySchema(Schema):
@@ -36,14 +38,62 @@ class PushBodySchema(Schema):
         unknown = ma.INCLUDE
 
 
+class _Counting(io.RawIOBase):
+    """A binary sink that counts what passes through it into `target`."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        self.target, self.count = target, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.count += len(data)
+        self.target.write(data)
+        return len(data)
+
+
+def _write_json(value: Any, out: IO[bytes]) -> None:
+    """Compact JSON of `value`, written a few hundred records at a time.
+
+    A first pull holds tens of thousands of records: encoding the whole text, then its bytes,
+    then a compressed copy would hold three copies at once (tens of MB above the records).
+    """
+    if isinstance(value, dict):
+        out.write(b"{")
+        for i, (key, item) in enumerate(value.items()):
+            out.write(("," if i else "").encode() + json.dumps(str(key)).encode() + b":")
+            _write_json(item, out)
+        out.write(b"}")
+    elif isinstance(value, list) and len(value) > ENCODE_BATCH:
+        out.write(b"[")
+        for start in range(0, len(value), ENCODE_BATCH):
+            part = ",".join(_dumps(item) for item in value[start : start + ENCODE_BATCH])
+            out.write(("," if start else "").encode() + part.encode())
+        out.write(b"]")
+    else:
+        out.write(_dumps(value).encode())
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def _json_response(payload: dict[str, Any]) -> Response:
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-    response = Response(body, mimetype="application/json")
-    if len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("Accept-Encoding", ""):
-        response.set_data(gzip.compress(body, compresslevel=5))
-        response.headers["Content-Encoding"] = "gzip"
-        response.headers["Vary"] = "Accept-Encoding"
-    return response
+    """The payload as JSON, gzip-compressed while it is encoded when the client accepts gzip."""
+    buffer = io.BytesIO()
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=5, mtime=0) as compressed:
+            counted = _Counting(compressed)
+            _write_json(payload, counted)
+        if counted.count >= GZIP_MIN_BYTES:
+            response = Response(buffer.getvalue(), mimetype="application/json")
+            response.headers["Content-Encoding"] = "gzip"
+            response.headers["Vary"] = "Accept-Encoding"
+            return response
+        buffer = io.BytesIO()  # too small to be worth compressing
+    _write_json(payload, buffer)
+    return Response(buffer.getvalue(), mimetype="application/json")
 
 
 @blp.route("/pull")

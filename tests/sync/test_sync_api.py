@@ -1,5 +1,7 @@
 """The sync endpoints: cursor, exact change sets, scope exits and entries, pushes and merges."""
 
+import gzip
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -73,6 +75,34 @@ def test_first_pull_sends_everything_in_scope_as_created(client, org):
     assert ids(body, "me", "created") == [str(org["rep_e1"].id)]
     assert ids(body, "territories", "created") == [str(org.territories["t_e1"].id)]
     assert all(not body["changes"][t]["updated"] for t in body["changes"])
+
+
+def test_a_large_pull_is_gzipped_when_accepted_and_a_small_one_is_not(client, db, org):
+    for i in range(1200):  # records are encoded a few hundred at a time: cross a batch
+        make_lead(db, IN_E1[0] + (i % 40) * 0.0001, IN_E1[1] + (i // 40) * 0.0001)
+    db.commit()
+    device = Device(client, org["rep_e1"])
+    plain = device.pull(cursor=None)
+    zipped = client.get(
+        "/api/v1/sync/pull",
+        query_string={"last_pulled_at": "null", "schema_version": 1, "migration": "null"},
+        headers={**device.headers, "Accept-Encoding": "gzip"},
+    )
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    body = json.loads(gzip.decompress(zipped.data))
+    assert len(body["changes"]["leads"]["created"]) > 1200
+    assert body["changes"] == plain["changes"]
+    empty = client.get(
+        "/api/v1/sync/pull",
+        query_string={
+            "last_pulled_at": body["timestamp"],
+            "schema_version": 1,
+            "migration": "null",
+        },
+        headers={**device.headers, "Accept-Encoding": "gzip"},
+    )
+    assert "Content-Encoding" not in empty.headers
+    assert empty.get_json()["timestamp"] == body["timestamp"]
 
 
 def test_a_second_pull_is_empty_and_the_cursor_never_decreases(client, org):
