@@ -86,7 +86,12 @@ def _photo(row: VisitPhoto) -> spoof.Photo:
 
 def _device_ids(
     session: Session, *, staff_id: int | None = None, device_id: str | None = None
-) -> Any:
+) -> frozenset[str]:
+    """Devices bound to `staff_id`, or staff bound to `device_id` (remembered in a batch)."""
+    key = ("staff", staff_id) if staff_id is not None else ("device", device_id)
+    loaded = _batch(session)
+    if loaded is not None and key in loaded.devices:
+        return loaded.devices[key]
     stmt = sa.select(Device.device_id if staff_id is not None else Device.staff_id).where(
         Device.unbound_at.is_(None)
     )
@@ -94,7 +99,10 @@ def _device_ids(
         stmt = stmt.where(Device.staff_id == staff_id)
     else:
         stmt = stmt.where(Device.device_id == device_id)
-    return frozenset(str(v) for v in session.scalars(stmt))
+    ids = frozenset(str(v) for v in session.scalars(stmt))
+    if loaded is not None:
+        loaded.devices[key] = ids
+    return ids
 
 
 BATCH_KEY = "waypoint.visits.assessment_batch"
@@ -111,6 +119,18 @@ class _RepHistory:
     visits: dict[str, tuple[datetime, spoof.VisitSummary]] = field(default_factory=dict)
 
 
+@dataclass
+class _Batch:
+    """What a batch has loaded: each rep's history, and device bindings (fixed during a push)."""
+
+    histories: dict[int, _RepHistory] = field(default_factory=dict)
+    devices: dict[tuple[str, Any], frozenset[str]] = field(default_factory=dict)
+
+
+def _batch(session: Session) -> _Batch | None:
+    return session.info.get(BATCH_KEY)
+
+
 @contextmanager
 def batch(session: Session) -> Iterator[None]:
     """Assess many check-ins in one session (a sync push) against history loaded once per rep.
@@ -120,7 +140,7 @@ def batch(session: Session) -> Iterator[None]:
     of the batch still sees the earlier ones. Checks see exactly what `context_of` would load
     row by row; only the number of queries changes.
     """
-    session.info[BATCH_KEY] = {}
+    session.info[BATCH_KEY] = _Batch()
     try:
         yield
     finally:
@@ -133,10 +153,10 @@ def _summary_query() -> sa.Select[Any]:
 
 def _history(session: Session, rep_id: int, start: datetime, end: datetime) -> _RepHistory | None:
     """The batch's copy of the rep's check-ins covering [start, end], loaded when missing."""
-    histories: dict[int, _RepHistory] | None = session.info.get(BATCH_KEY)
-    if histories is None:
+    loaded = _batch(session)
+    if loaded is None:
         return None
-    held = histories.get(rep_id)
+    held = loaded.histories.get(rep_id)
     if held is not None and held.start <= start and end <= held.end:
         return held
     if held is not None:
@@ -150,14 +170,14 @@ def _history(session: Session, rep_id: int, start: datetime, end: datetime) -> _
     for row in rows:
         for summary in _summaries([row]):
             held.visits[summary.visit_id] = (row.visited_at, summary)
-    histories[rep_id] = held
+    loaded.histories[rep_id] = held
     return held
 
 
 def _remember(session: Session, visit: Visit) -> None:
     """Keep the batch's copy of the rep's history current with a visit just assessed."""
-    histories: dict[int, _RepHistory] | None = session.info.get(BATCH_KEY)
-    held = histories.get(visit.rep_id) if histories else None
+    loaded = _batch(session)
+    held = loaded.histories.get(visit.rep_id) if loaded else None
     if held is None or not held.start <= visit.visited_at <= held.end:
         return
     summaries = _summaries([visit])
@@ -170,7 +190,7 @@ def _remember(session: Session, visit: Visit) -> None:
 def invalidate(session: Session) -> None:
     """Drop the batch's copies (a savepoint was rolled back); the next visit reloads them."""
     if BATCH_KEY in session.info:
-        session.info[BATCH_KEY] = {}
+        session.info[BATCH_KEY] = _Batch()
 
 
 def _own_visits(
@@ -244,9 +264,8 @@ def context_of(session: Session, visit: Visit, lead: Lead) -> spoof.AssessmentCo
                 )
             )
         )
-    own_hashes = list(
-        session.scalars(sa.select(VisitPhoto.sha256).where(VisitPhoto.visit_id == visit.id))
-    )
+    evidence = evidence_of(session, visit)
+    own_hashes = [photo.sha256 for photo in evidence.photos]
     known = session.execute(
         sa.select(VisitPhoto.visit_id, VisitPhoto.rep_id, VisitPhoto.sha256, VisitPhoto.phash)
         .where(
@@ -284,7 +303,7 @@ def context_of(session: Session, visit: Visit, lead: Lead) -> spoof.AssessmentCo
         .limit(1)
     ).first()
     return spoof.AssessmentContext(
-        evidence=evidence_of(session, visit),
+        evidence=evidence,
         pin=spoof.Pin(lat=lead.lat, lon=lead.lon),
         day_visits=day_visits,
         recent_visits=recent_visits,
@@ -323,7 +342,11 @@ def assess(session: Session, visit: Visit, lead: Lead, *, now: datetime) -> None
             }
         ]
     else:
-        result = spoof.assess(context_of(session, visit, lead))
+        # Nothing pending changes what the context queries see (they exclude this visit), and
+        # not flushing first lets a new visit be inserted once, verdict included.
+        with session.no_autoflush:
+            context = context_of(session, visit, lead)
+        result = spoof.assess(context)
         visit.verdict, visit.score = result.verdict.value, result.score
         visit.findings = [f.to_dict() for f in result.findings]
     visit.assessed_at = now

@@ -206,8 +206,7 @@ def check_in(
         if fix is not None:
             _set_checkin(visit, fix)
     session.add(visit)
-    session.flush()
-    assessment.assess(session, visit, lead, now=now)
+    assessment.assess(session, visit, lead, now=now)  # flushes the visit with its verdict
     refresh_lead_activity(session, lead)
     return visit, True
 
