@@ -89,6 +89,26 @@ def test_malformed_json_is_a_400_problem(client):
     assert_problem(response, 400, "request.malformed")
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/x-www-form-urlencoded", "text/plain", "application/xml"],
+)
+def test_a_body_that_is_not_json_is_a_415_problem(client, content_type):
+    """Never read as an empty body: that would turn into misleading 'missing field' errors."""
+    response = client.post(
+        "/api/v1/auth/login", data="login=A001&password=x", content_type=content_type
+    )
+    assert_problem(response, 415, "request.unsupported_media_type")
+
+
+def test_json_with_a_charset_and_bodyless_posts_are_accepted(client):
+    response = client.post(
+        "/api/v1/auth/login", data="{}", content_type="application/json; charset=utf-8"
+    )
+    assert_problem(response, 422, "request.validation")
+    assert client.post("/api/v1/auth/logout").status_code == 401  # no body: not a 415
+
+
 def test_body_too_large_is_413(client, app):
     app.config["MAX_CONTENT_LENGTH"] = 1024
     response = client.post("/api/v1/auth/login", data="x" * 4096, content_type="application/json")
