@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ import shapely
 import sqlalchemy as sa
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import MultiPolygon, Point
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app import spatial
 from app.errors import Conflict, Forbidden, NotFound, Problem
@@ -261,11 +262,13 @@ def _union_bounds(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, fl
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
-def locate(session: Session, *, lat: float, lon: float) -> Territory | None:
-    """The one territory a WGS-84 point belongs to, or None."""
-    dialect = session.get_bind().dialect.name
-    stmt = (
+@functools.cache
+def _locate_statement(dialect: str) -> sa.Select[tuple[Territory]]:
+    """Built once per dialect: constructing the statement cost more than running it."""
+    lon, lat = sa.bindparam("lon", type_=sa.Float), sa.bindparam("lat", type_=sa.Float)
+    return (
         sa.select(Territory)
+        .options(defer(Territory.geom))  # a region's polygon can hold thousands of vertices
         .join(OrgNode, OrgNode.id == Territory.org_node_id)
         .where(
             spatial.in_bbox(dialect, Territory.__table__, (lon, lat, lon, lat)),
@@ -274,7 +277,12 @@ def locate(session: Session, *, lat: float, lon: float) -> Territory | None:
         .order_by(OrgNode.depth.desc(), Territory.id)
         .limit(1)
     )
-    return session.scalars(stmt).first()
+
+
+def locate(session: Session, *, lat: float, lon: float) -> Territory | None:
+    """The one territory a WGS-84 point belongs to, or None (its geometry is not loaded)."""
+    statement = _locate_statement(session.get_bind().dialect.name)
+    return session.scalars(statement, {"lat": lat, "lon": lon}).first()
 
 
 def reassign_leads(
