@@ -18,6 +18,18 @@ DATUMS = ("wgs84", "gcj02", "bd09")
 MAX_ID = 2**31 - 1
 
 
+def parse_id(text: object) -> int | None:
+    """The integer key written in `text`, or None: ASCII digits only, at most MAX_ID.
+
+    `str.isdigit()` alone admits "²" (which int() refuses) and ids no column can hold.
+    """
+    value = str(text)
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
+
+
 class PointSchema(Schema):
     """A coordinate with the datum it was measured in (stored as WGS-84)."""
 

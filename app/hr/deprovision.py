@@ -23,6 +23,7 @@ from app.leads import pool
 from app.leads.models import OwnerChange
 from app.org.models import Staff
 from app.org.staff import set_active
+from app.schemas import parse_id
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,10 @@ def cancel_future_route_plans(session: Session, *, staff_id: int, now: datetime)
 
 
 def _manager(session: Session, manager_id: str | None) -> Staff | None:
-    if not manager_id or not manager_id.isdigit():
+    staff_id = parse_id(manager_id) if manager_id else None
+    if staff_id is None:
         return None
-    manager = session.get(Staff, int(manager_id))
+    manager = session.get(Staff, staff_id)
     if manager is None or not manager.active:
         return None
     return manager

@@ -28,6 +28,7 @@ from app.hr.users import _visible as visible_users
 from app.org.models import OrgNode, Staff
 from app.org.scope import path_in_roots
 from app.org.service import insert_node
+from app.schemas import parse_id
 
 GROUP_PREFIX = "node-"
 
@@ -39,8 +40,9 @@ def group_id_of(node_id: int) -> str:
 
 def node_of_group_id(group_id: str) -> int | None:
     """The org node id of a Group id, or None when it is not one."""
-    digits = group_id.removeprefix(GROUP_PREFIX)
-    return int(digits) if group_id.startswith(GROUP_PREFIX) and digits.isdigit() else None
+    if not group_id.startswith(GROUP_PREFIX):
+        return None
+    return parse_id(group_id.removeprefix(GROUP_PREFIX))
 
 
 class GroupNotEmpty(ScimError):
@@ -131,9 +133,10 @@ def _member_ids(doc: dict[str, Any]) -> list[int]:
         if member.get("type") not in (None, "User"):
             raise InvalidValue("Only Users can be members; nested groups are the org tree.")
         value = str(member.get("value", ""))
-        if not value.isdigit():
+        staff_id = parse_id(value)
+        if staff_id is None:
             raise InvalidValue(f"Member {value!r} is not a User id.")
-        ids.append(int(value))
+        ids.append(staff_id)
     return ids
 
 

@@ -18,6 +18,7 @@ from app.hr.errors import InvalidFilter
 from app.hr.filters import And, Compare, Node, Not, Or, Present
 from app.hr.models import HrGroup, HrUser
 from app.org.models import Staff
+from app.schemas import parse_id
 
 Column = Any
 _STRING, _BOOL, _ID, _TIME = "string", "boolean", "id", "datetime"
@@ -81,9 +82,10 @@ def _compare(column: Column, kind: str, exact: bool, node: Compare) -> sa.Column
     if kind == _GROUP_ID:
         kind, value = _ID, value.removeprefix("node-") if value.startswith("node-") else "x"
     if kind == _ID:
-        if not value.isdigit():
+        number = parse_id(value)
+        if number is None:
             return sa.false() if op != "ne" else sa.true()
-        value = int(value)
+        value = number
         if op not in ("eq", "ne"):
             raise InvalidFilter("id supports eq and ne only.")
     elif kind == _STRING and not exact:
@@ -159,6 +161,9 @@ def groups_filter(node: Node, node_table: Any) -> sa.ColumnElement[bool]:
             return member.exists()
         if inner.op != "eq" or not str(inner.value).isdigit():
             raise InvalidFilter("members supports eq with a user id.")
-        return member.where(Staff.id == int(str(inner.value))).exists()
+        staff_id = parse_id(inner.value)
+        if staff_id is None:  # digits, but no user can have that id
+            return sa.false()
+        return member.where(Staff.id == staff_id).exists()
 
     return compile_filter(node, _groups(node_table), members)

@@ -33,6 +33,7 @@ from app.hr.schema import canonical_user, primary
 from app.hr.tokens import HrContext
 from app.org.models import OrgNode, Role, Staff
 from app.org.scope import path_in_roots
+from app.schemas import parse_id
 
 LIMITS = {"user_name": 254, "external_hr_id": 128, "email": 254, "phone": 32}
 LIMITS["employee_number"] = 64
@@ -63,9 +64,10 @@ def _visible(ctx: HrContext) -> sa.Select[tuple[Staff, HrUser]]:
 def _find(
     session: Session, ctx: HrContext, user_id: str, *, lock: bool = False
 ) -> tuple[Staff, HrUser | None]:
-    if not user_id.isdigit():
+    staff_id = parse_id(user_id)
+    if staff_id is None:
         raise NotFound(f"User {user_id!r} not found.")
-    stmt = _visible(ctx).where(Staff.id == int(user_id))
+    stmt = _visible(ctx).where(Staff.id == staff_id)
     if lock:
         stmt = stmt.with_for_update(of=Staff)
     row = session.execute(stmt).first()

@@ -21,6 +21,7 @@ from app.hr.schemas import (
     ScimTokenSchema,
 )
 from app.org.models import Role
+from app.schemas import MAX_ID
 from app.web import db_session
 
 blp = Blueprint(
@@ -56,7 +57,7 @@ class ScimTokens(MethodView):
         return {**{f: getattr(token, f) for f in fields}, "token": secret}
 
 
-@blp.route("/scim-tokens/<int:token_id>")
+@blp.route(f"/scim-tokens/<int(max={MAX_ID}):token_id>")
 class ScimTokenById(MethodView):
     @blp.login_required(Role.ADMIN)
     @blp.response(204)
@@ -83,7 +84,7 @@ class DepartmentMappings(MethodView):
         return service.set_mapping(db_session(), current_principal(), **mapping_in)
 
 
-@blp.route("/department-mappings/<int:mapping_id>")
+@blp.route(f"/department-mappings/<int(max={MAX_ID}):mapping_id>")
 class DepartmentMappingById(MethodView):
     @blp.login_required(Role.ADMIN)
     @blp.response(204)
@@ -113,7 +114,7 @@ class Alerts(MethodView):
         return audit.list_alerts(db_session(), current_principal(), **args)
 
 
-@blp.route("/alerts/<int:alert_id>/resolve")
+@blp.route(f"/alerts/<int(max={MAX_ID}):alert_id>/resolve")
 class AlertResolve(MethodView):
     @blp.login_required(Role.ADMIN)
     @blp.response(200, AlertSchema)

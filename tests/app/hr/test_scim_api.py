@@ -245,3 +245,18 @@ def test_patch_quirks_of_real_idps(db, scim, mapped):
     assert "employeeNumber" not in user[ENTERPRISE_USER]
     removal = {"Operations": [{"op": "remove", "path": 'emails[type eq "home"]'}]}
     assert [e["type"] for e in ok(scim.patch(f"/Users/{user_id}", removal))["emails"]] == ["work"]
+
+
+@pytest.mark.parametrize("bad_id", ["99999999999", "2147483648", "²", "٣", "-1", "1e3"])
+def test_ids_no_user_or_group_can_have_are_404_not_errors(scim, bad_id):
+    """Integer keys are 32-bit on PostgreSQL; binding a larger one must never reach it."""
+    assert_scim_error(scim.get(f"/Users/{quote(bad_id)}"), 404)
+    assert_scim_error(scim.get(f"/Groups/node-{quote(bad_id)}"), 404)
+    listed = ok(scim.get("/Users?filter=" + quote(f'id eq "{bad_id}"')))
+    assert listed["totalResults"] == 0
+
+
+@pytest.mark.parametrize("path", ["scim-tokens/2147483648", "department-mappings/99999999999"])
+def test_admin_ids_beyond_32_bits_are_404(client, admin, path):
+    headers = {"Authorization": f"Bearer {login(client, admin)['access_token']}"}
+    assert client.delete(f"/api/v1/hr/{path}", headers=headers).status_code == 404
