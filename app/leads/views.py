@@ -24,7 +24,7 @@ from app.leads.schemas import (
     OwnerEventSchema,
     TransferSchema,
 )
-from app.org.models import Role
+from app.org.models import SALES_ROLES, Role
 from app.web import db_session
 
 blp = Blueprint("leads", __name__, url_prefix="/api/v1/leads", description="Leads and pools")
@@ -33,7 +33,7 @@ LEAD_FIELDS = tuple(LeadSchema().fields)
 
 @blp.route("")
 class Leads(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.arguments(LeadListArgsSchema, location="query")
     @blp.response(200, LeadPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
@@ -41,7 +41,7 @@ class Leads(MethodView):
         items, total = service.list_leads(db_session(), current_principal(), **args)
         return {"items": items, "total": total, "limit": args["limit"], "offset": args["offset"]}
 
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.arguments(LeadCreateSchema)
     @blp.arguments(LeadCreateArgsSchema, location="query")
     @blp.response(201, LeadSchema)
@@ -57,7 +57,7 @@ class Leads(MethodView):
 
 @blp.route("/nearby")
 class NearbyLeads(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @limiter.limit(lambda: current_app.config["WAYPOINT"].nearby_rate_limit, key_func=principal_key)
     @blp.arguments(NearbyArgsSchema, location="query")
     @blp.response(200, NearbyLeadSchema(many=True))
@@ -96,14 +96,14 @@ class CollusionFlags(MethodView):
 
 @blp.route("/<string:lead_id>")
 class LeadById(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.response(200, LeadSchema)
     @blp.problems(404)
     def get(self, lead_id: str) -> Any:
         """Read a lead you may see."""
         return service.get_lead(db_session(), current_principal(), lead_id=lead_id)
 
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.arguments(LeadUpdateSchema)
     @blp.response(200, LeadSchema)
     @blp.problems(403, 404, 422)
@@ -128,7 +128,7 @@ class LeadClaim(MethodView):
 
 @blp.route("/<string:lead_id>/release")
 class LeadRelease(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.arguments(NoteSchema)
     @blp.response(200, LeadSchema)
     @blp.problems(403, 404, 409)
@@ -154,7 +154,7 @@ class LeadTransfer(MethodView):
 
 @blp.route("/<string:lead_id>/history")
 class LeadHistory(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.response(200, OwnerEventSchema(many=True))
     @blp.problems(404)
     def get(self, lead_id: str) -> Any:

@@ -22,6 +22,11 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+# Who works with customers and visits. HR manages people: it sees staff and the org tree, never
+# leads, visits, locations or route plans (least privilege for sensitive personal data).
+SALES_ROLES = (Role.REP, Role.TEAM_LEAD, Role.ADMIN)
+
+
 DEFAULT_WORKING_HOURS: dict[str, list[list[str]]] = {
     day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")
 }

@@ -9,6 +9,7 @@ from flask.views import MethodView
 
 from app.auth.guard import current_principal
 from app.extensions import Blueprint
+from app.org.models import SALES_ROLES
 from app.planning import service
 from app.planning.schemas import PlanCreateSchema, PlanListArgsSchema, PlanSchema, ReoptimizeSchema
 from app.web import db_session
@@ -25,14 +26,14 @@ def route_provider() -> MatrixProvider:
 
 @blp.route("")
 class RoutePlans(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.arguments(PlanListArgsSchema, location="query")
     @blp.response(200, PlanSchema(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """Your plans (managers: plans of reps below them), newest first."""
         return service.list_plans(db_session(), current_principal(), plan_date=args.get("date"))
 
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.arguments(PlanCreateSchema)
     @blp.response(201, PlanSchema)
     @blp.problems(403, 404, 422, 503)
@@ -45,7 +46,7 @@ class RoutePlans(MethodView):
 
 @blp.route("/<string:plan_id>")
 class RoutePlanById(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.response(200, PlanSchema)
     @blp.problems(404)
     def get(self, plan_id: str) -> Any:
@@ -55,7 +56,7 @@ class RoutePlanById(MethodView):
 
 @blp.route("/<string:plan_id>/reoptimize")
 class RoutePlanReoptimize(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.arguments(ReoptimizeSchema)
     @blp.response(201, PlanSchema)
     @blp.problems(404, 422, 503)

@@ -12,6 +12,7 @@ from flask.views import MethodView
 
 from app.auth.guard import current_principal
 from app.extensions import Blueprint
+from app.org.models import SALES_ROLES
 from app.schemas import Schema
 from app.sync import service
 from app.sync.schemas import (
@@ -98,7 +99,7 @@ def _json_response(payload: dict[str, Any]) -> Response:
 
 @blp.route("/pull")
 class SyncPull(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.arguments(PullArgsSchema, location="query")
     @blp.response(200, PullResponseSchema)
     @blp.problems(403, 422)
@@ -119,7 +120,7 @@ class SyncPull(MethodView):
 
 @blp.route("/push")
 class SyncPush(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.arguments(PushArgsSchema, location="query")
     @blp.arguments(PushBodySchema)
     @blp.response(200, PushResponseSchema)
@@ -133,7 +134,7 @@ class SyncPush(MethodView):
 
 @blp.route("/rejections")
 class SyncRejections(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.response(200, RejectionSchema(many=True))
     def get(self) -> Any:
         """Records the server refused from your devices, with the reason."""
@@ -142,7 +143,7 @@ class SyncRejections(MethodView):
 
 @blp.route("/conflicts")
 class SyncConflicts(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.response(200, ConflictSchema(many=True))
     def get(self) -> Any:
         """Columns where the server kept another value than your device pushed."""

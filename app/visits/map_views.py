@@ -12,6 +12,7 @@ from marshmallow import validate
 
 from app.auth.guard import current_principal
 from app.db import utcnow
+from app.org.models import SALES_ROLES
 from app.privacy import service as privacy
 from app.schemas import DATUMS, Schema
 from app.visits import mapdata
@@ -117,7 +118,7 @@ class VisitMapSchema(Schema):
 
 @blp.route("/map")
 class VisitMap(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.arguments(MapArgsSchema, location="query")
     @blp.response(
         200,

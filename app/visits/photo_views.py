@@ -11,6 +11,7 @@ from flask_smorest.fields import Upload
 from marshmallow import validate
 
 from app.auth.guard import current_principal
+from app.org.models import SALES_ROLES
 from app.schemas import Schema
 from app.visits import photos
 from app.visits.schemas import CLIENT_ID, FindingSchema
@@ -99,14 +100,14 @@ def policy() -> photos.PhotoPolicy:
 
 @blp.route("/<string:visit_id>/photos")
 class VisitPhotos(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.response(200, PhotoSchema(many=True))
     @blp.problems(404)
     def get(self, visit_id: str) -> Any:
         """The photos of a visit, in upload order."""
         return photos.list_photos(db_session(), current_principal(), visit_id=visit_id)
 
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.doc(requestBody=MULTIPART_BODY)
     @blp.ARGUMENTS_PARSER.use_args(PhotoFormSchema, location="form")
     @blp.ARGUMENTS_PARSER.use_args(PhotoFileSchema, location="files")

@@ -8,7 +8,7 @@ from flask.views import MethodView
 
 from app.auth.guard import current_principal
 from app.extensions import Blueprint
-from app.org.models import Role
+from app.org.models import SALES_ROLES, Role
 from app.visits import service
 from app.visits.schemas import (
     CheckInSchema,
@@ -26,7 +26,7 @@ blp = Blueprint("visits", __name__, url_prefix="/api/v1/visits", description="Vi
 
 @blp.route("")
 class Visits(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.arguments(VisitListArgsSchema, location="query")
     @blp.response(200, VisitPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
@@ -34,7 +34,7 @@ class Visits(MethodView):
         items, total = service.list_visits(db_session(), current_principal(), **args)
         return {"items": items, "total": total, "limit": args["limit"], "offset": args["offset"]}
 
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.arguments(CheckInSchema)
     @blp.response(201, VisitSchema)
     @blp.alt_response(200, schema=VisitSchema, description="Already logged (retried request)")
@@ -56,7 +56,7 @@ class SuspiciousVisits(MethodView):
 
 @blp.route("/<string:visit_id>")
 class VisitById(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.response(200, VisitSchema)
     @blp.problems(404)
     def get(self, visit_id: str) -> Any:
@@ -66,7 +66,7 @@ class VisitById(MethodView):
 
 @blp.route("/<string:visit_id>/checkout")
 class VisitCheckout(MethodView):
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.arguments(CheckOutSchema)
     @blp.response(200, VisitSchema)
     @blp.problems(403, 404, 409, 422)
@@ -87,7 +87,7 @@ class VisitReviewView(MethodView):
         """Confirm or overturn a visit's verdict with a comment (audited)."""
         return service.review(db_session(), current_principal(), visit_id=visit_id, **review_in)
 
-    @blp.login_required()
+    @blp.login_required(*SALES_ROLES)
     @blp.response(200, ReviewRecordSchema(many=True))
     @blp.problems(404)
     def get(self, visit_id: str) -> Any:

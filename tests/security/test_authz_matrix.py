@@ -60,6 +60,12 @@ def only(**allowed: str) -> dict[str, str]:
     return {role: allowed.get(role, "F" * width) for role in ROLES}
 
 
+def sales(cells: str) -> dict[str, str]:
+    """The same outcomes for the sales roles; HR is refused by role (customers, visits and
+    locations are not HR's business: app.org.models.SALES_ROLES)."""
+    return {**everyone(cells), "hr": "F" * len(cells)}
+
+
 def roles(rep: str, team_lead: str, admin: str, hr: str) -> dict[str, str]:
     """Outcomes role by role, in ROLES order."""
     return {"rep": rep, "team_lead": team_lead, "admin": admin, "hr": hr}
@@ -108,38 +114,38 @@ MATRIX: dict[str, dict[str, str]] = {
     "POST /api/v1/territories/import": only(team_lead="AAHH", admin="AAHH"),
     "GET /api/v1/territories/export": everyone("A"),
     # leads: reps see the public pool of their territories and their own
-    "GET /api/v1/leads": everyone("A"),
-    "POST /api/v1/leads": roles("AAHH", "AAFF", "AAFF", "AAFF"),
-    "GET /api/v1/leads/nearby": everyone("AAEE"),
+    "GET /api/v1/leads": sales("A"),
+    "POST /api/v1/leads": roles("AAHH", "AAFF", "AAFF", "FFFF"),
+    "GET /api/v1/leads/nearby": sales("AAEE"),
     "GET /api/v1/leads/collusion-flags": only(team_lead="A", admin="A"),
-    "GET /api/v1/leads/{lead_id}": roles("AHHH", "AAHH", "AAHH", "AAHH"),
-    "PATCH /api/v1/leads/{lead_id}": roles("AHHH", "AAHH", "AAHH", "AAHH"),
+    "GET /api/v1/leads/{lead_id}": roles("AHHH", "AAHH", "AAHH", "FFFF"),
+    "PATCH /api/v1/leads/{lead_id}": roles("AHHH", "AAHH", "AAHH", "FFFF"),
     "POST /api/v1/leads/{lead_id}/claim": only(rep="AAHH"),
-    "POST /api/v1/leads/{lead_id}/release": roles("AHHH", "AAHH", "AAHH", "AAHH"),
+    "POST /api/v1/leads/{lead_id}/release": roles("AHHH", "AAHH", "AAHH", "FFFF"),
     "POST /api/v1/leads/{lead_id}/transfer": only(team_lead="AAHH", admin="AAHH"),
-    "GET /api/v1/leads/{lead_id}/history": roles("AHHH", "AAHH", "AAHH", "AAHH"),
+    "GET /api/v1/leads/{lead_id}/history": roles("AHHH", "AAHH", "AAHH", "FFFF"),
     # visits: only the rep checks in and out of its visit; managers read and review
-    "GET /api/v1/visits": everyone("A"),
-    "POST /api/v1/visits": everyone("AAHH"),
+    "GET /api/v1/visits": sales("A"),
+    "POST /api/v1/visits": sales("AAHH"),
     "GET /api/v1/visits/suspicious": only(team_lead="A", admin="A"),
-    "GET /api/v1/visits/map": everyone("AAHH"),
-    "GET /api/v1/visits/{visit_id}": roles("AHHH", "AAHH", "AAHH", "AAHH"),
-    "POST /api/v1/visits/{visit_id}/checkout": roles("AHHH", "FFHH", "FFHH", "FFHH"),
-    "GET /api/v1/visits/{visit_id}/review": roles("AHHH", "AAHH", "AAHH", "AAHH"),
+    "GET /api/v1/visits/map": sales("AAHH"),
+    "GET /api/v1/visits/{visit_id}": roles("AHHH", "AAHH", "AAHH", "FFFF"),
+    "POST /api/v1/visits/{visit_id}/checkout": roles("AHHH", "FFHH", "FFHH", "FFFF"),
+    "GET /api/v1/visits/{visit_id}/review": roles("AHHH", "AAHH", "AAHH", "FFFF"),
     "POST /api/v1/visits/{visit_id}/review": only(team_lead="AAHH", admin="AAHH"),
-    "GET /api/v1/visits/{visit_id}/photos": roles("AHHH", "AAHH", "AAHH", "AAHH"),
-    "POST /api/v1/visits/{visit_id}/photos": roles("AHHH", "FFHH", "FFHH", "FFHH"),
+    "GET /api/v1/visits/{visit_id}/photos": roles("AHHH", "AAHH", "AAHH", "FFFF"),
+    "POST /api/v1/visits/{visit_id}/photos": roles("AHHH", "FFHH", "FFHH", "FFFF"),
     # sync: each device syncs its own scope
-    "GET /api/v1/sync/pull": everyone("A"),
-    "POST /api/v1/sync/push": everyone("A"),
-    "GET /api/v1/sync/rejections": everyone("A"),
-    "GET /api/v1/sync/conflicts": everyone("A"),
+    "GET /api/v1/sync/pull": sales("A"),
+    "POST /api/v1/sync/push": sales("A"),
+    "GET /api/v1/sync/rejections": sales("A"),
+    "GET /api/v1/sync/conflicts": sales("A"),
     # route plans: everyone plans their own day; managers read their reps' plans
-    "GET /api/v1/route-plans": everyone("A"),
-    "POST /api/v1/route-plans": everyone("AAHH"),
-    "GET /api/v1/route-plans/{plan_id}": roles("AHHH", "AAHH", "AAHH", "AAHH"),
+    "GET /api/v1/route-plans": sales("A"),
+    "POST /api/v1/route-plans": sales("AAHH"),
+    "GET /api/v1/route-plans/{plan_id}": roles("AHHH", "AAHH", "AAHH", "FFFF"),
     # a manager may read a rep's plan but not re-plan it: refused as "only your active plan"
-    "POST /api/v1/route-plans/{plan_id}/reoptimize": roles("AHHH", "VVHH", "VVHH", "VVHH"),
+    "POST /api/v1/route-plans/{plan_id}/reoptimize": roles("AHHH", "VVHH", "VVHH", "FFFF"),
     # HR provisioning administration: admins only, within their subtree
     "GET /api/v1/hr/scim-tokens": only(admin="A"),
     "POST /api/v1/hr/scim-tokens": only(admin="AAHH"),
