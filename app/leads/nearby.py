@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app import spatial
 from app.db import utcnow
@@ -51,6 +51,16 @@ def _ring_statement(dialect: str) -> sa.Select[tuple[str, float, float]]:
         spatial.in_bbox(
             dialect, Lead.__table__, tuple(sa.bindparam(k, type_=sa.Float) for k in _BBOX)
         ),
+    )
+
+
+@functools.cache
+def _leads_statement() -> sa.Select[tuple[Lead]]:
+    """The hits as Lead rows (the point geometry stays unloaded: lat/lon carry it)."""
+    return (
+        sa.select(Lead)
+        .options(defer(Lead.geom))
+        .where(Lead.id.in_(sa.bindparam("ids", expanding=True)))
     )
 
 
@@ -94,8 +104,7 @@ def nearby(
     if not hits:
         return []
     leads = {
-        lead.id: lead
-        for lead in session.scalars(sa.select(Lead).where(Lead.id.in_([i for _, i in hits])))
+        lead.id: lead for lead in session.scalars(_leads_statement(), {"ids": [i for _, i in hits]})
     }
     rep = session.get(Staff, principal.staff_id) if principal.role == Role.REP else None
     held = today = 0

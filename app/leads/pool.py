@@ -8,6 +8,7 @@ handling are thin callers of it.
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from collections.abc import Iterable
 from datetime import datetime, time
@@ -51,15 +52,39 @@ class InvalidOwner(Problem):
     title = "The new owner is not an active rep whose territories contain the lead"
 
 
+@functools.cache
+def _statements() -> dict[str, Any]:
+    """The pool-rule statements, built once: building one costs more than running it here."""
+    rep_id, lead_ids = sa.bindparam("rep_id"), sa.bindparam("lead_ids", expanding=True)
+    return {
+        "path": sa.select(OrgNode.path).where(OrgNode.id == sa.bindparam("node_id")),
+        "chain": sa.select(OrgNode.id, OrgNode.settings).where(
+            OrgNode.id.in_(sa.bindparam("ids", expanding=True))
+        ),
+        "held": sa.select(sa.func.count())
+        .select_from(Lead)
+        .where(Lead.owner_id == rep_id, Lead.stage.in_(OPEN_STAGES)),
+        "claims_since": sa.select(sa.func.count())
+        .select_from(LeadOwnerEvent)
+        .where(
+            LeadOwnerEvent.to_owner_id == rep_id,
+            LeadOwnerEvent.reason == OwnerChange.CLAIM.value,
+            LeadOwnerEvent.at >= sa.bindparam("since"),
+        ),
+        "losses": sa.select(LeadOwnerEvent.lead_id, sa.func.max(LeadOwnerEvent.at))
+        .where(LeadOwnerEvent.from_owner_id == rep_id, LeadOwnerEvent.lead_id.in_(lead_ids))
+        .group_by(LeadOwnerEvent.lead_id),
+    }
+
+
 def rules_for_node(session: Session, node_id: int | None) -> rules.PoolRules:
     """Pool rules in force at a node: defaults overridden from the root down."""
     if node_id is None:
         return rules.PoolRules()
-    path = session.scalar(sa.select(OrgNode.path).where(OrgNode.id == node_id)) or "/"
+    statements = _statements()
+    path = session.scalar(statements["path"], {"node_id": node_id}) or "/"
     ids = [int(part) for part in path.strip("/").split("/") if part]
-    chain = dict(
-        session.execute(sa.select(OrgNode.id, OrgNode.settings).where(OrgNode.id.in_(ids))).all()
-    )
+    chain = dict(session.execute(statements["chain"], {"ids": ids}).all())
     return rules.resolve((chain.get(i) or {}).get("pool", {}) for i in ids)
 
 
@@ -76,29 +101,15 @@ def claim_context(
     session: Session, *, rep: Staff, lead_ids: Iterable[str], now: datetime
 ) -> tuple[int, int, dict[str, datetime]]:
     """(open leads held, claims today, {lead id: when this rep last lost it})."""
-    held = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Lead)
-        .where(Lead.owner_id == rep.id, Lead.stage.in_(OPEN_STAGES))
-    )
+    statements = _statements()
+    held = session.scalar(statements["held"], {"rep_id": rep.id})
     claims_today = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(LeadOwnerEvent)
-        .where(
-            LeadOwnerEvent.to_owner_id == rep.id,
-            LeadOwnerEvent.reason == OwnerChange.CLAIM.value,
-            LeadOwnerEvent.at >= _day_start(rep.timezone, now),
-        )
+        statements["claims_since"],
+        {"rep_id": rep.id, "since": _day_start(rep.timezone, now)},
     )
     ids = list(lead_ids)
     losses = (
-        dict(
-            session.execute(
-                sa.select(LeadOwnerEvent.lead_id, sa.func.max(LeadOwnerEvent.at))
-                .where(LeadOwnerEvent.from_owner_id == rep.id, LeadOwnerEvent.lead_id.in_(ids))
-                .group_by(LeadOwnerEvent.lead_id)
-            ).all()
-        )
+        dict(session.execute(statements["losses"], {"rep_id": rep.id, "lead_ids": ids}).all())
         if ids
         else {}
     )
