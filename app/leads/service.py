@@ -162,8 +162,7 @@ def _place(session: Session, principal: Principal, loc: Location) -> tuple[int, 
         if principal.role == Role.REP:
             raise OutOfTerritory("The location is not inside your territories.")
         raise OutsideTerritories(f"({loc.lat:.6f}, {loc.lon:.6f}) is in no territory.")
-    path = session.scalar(sa.select(OrgNode.path).where(OrgNode.id == territory.org_node_id))
-    if not (path and principal.sees_path(path)):
+    if not principal.sees_path(territory.path):
         raise OutOfTerritory("The location is outside your territories.")
     return territory.id, territory.org_node_id
 

@@ -21,7 +21,7 @@ import shapely
 import sqlalchemy as sa
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import MultiPolygon, Point
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from app import spatial
 from app.errors import Conflict, Forbidden, NotFound, Problem
@@ -263,12 +263,11 @@ def _union_bounds(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, fl
 
 
 @functools.cache
-def _locate_statement(dialect: str) -> sa.Select[tuple[Territory]]:
+def _locate_statement(dialect: str) -> sa.Select[Any]:
     """Built once per dialect: constructing the statement cost more than running it."""
     lon, lat = sa.bindparam("lon", type_=sa.Float), sa.bindparam("lat", type_=sa.Float)
     return (
-        sa.select(Territory)
-        .options(defer(Territory.geom))  # a region's polygon can hold thousands of vertices
+        sa.select(Territory.id, Territory.name, Territory.org_node_id, OrgNode.path.label("path"))
         .join(OrgNode, OrgNode.id == Territory.org_node_id)
         .where(
             spatial.in_bbox(dialect, Territory.__table__, (lon, lat, lon, lat)),
@@ -279,10 +278,14 @@ def _locate_statement(dialect: str) -> sa.Select[tuple[Territory]]:
     )
 
 
-def locate(session: Session, *, lat: float, lon: float) -> Territory | None:
-    """The one territory a WGS-84 point belongs to, or None (its geometry is not loaded)."""
+def locate(session: Session, *, lat: float, lon: float) -> sa.Row[Any] | None:
+    """The one territory a WGS-84 point belongs to, or None.
+
+    A row of its id, name, org_node_id and that node's path (for the scope check): the
+    polygon itself is not loaded, and no ORM object is built.
+    """
     statement = _locate_statement(session.get_bind().dialect.name)
-    return session.scalars(statement, {"lat": lat, "lon": lon}).first()
+    return session.execute(statement, {"lat": lat, "lon": lon}).first()
 
 
 def reassign_leads(

@@ -108,9 +108,9 @@ class TerritoryLocate(MethodView):
         session, principal = db_session(), current_principal()
         loc = to_location(args["lat"], args["lon"], args["datum"])
         territory = service.locate(session, lat=loc.lat, lon=loc.lon)
-        node = session.get(OrgNode, territory.org_node_id) if territory else None
-        if node is None or not principal.sees_path(node.path):
+        if territory is None or not principal.sees_path(territory.path):
             raise NotFound("No territory in your scope covers this point.")
+        node = session.get(OrgNode, territory.org_node_id)
         return {"territory": territory, "org_node": node, "lat": loc.lat, "lon": loc.lon}
 
 
