@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gzip
 import io
-from typing import IO, Any
+from collections.abc import Iterator
+from typing import Any
 
 import marshmallow as ma
 from flask import Response, json, request
@@ -39,41 +40,26 @@ class PushBodySchema(Schema):
         unknown = ma.INCLUDE
 
 
-class _Counting(io.RawIOBase):
-    """A binary sink that counts what passes through it into `target`."""
-
-    def __init__(self, target: IO[bytes]) -> None:
-        self.target, self.count = target, 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self.count += len(data)
-        self.target.write(data)
-        return len(data)
-
-
-def _write_json(value: Any, out: IO[bytes]) -> None:
-    """Compact JSON of `value`, written a few hundred records at a time.
+def _json_chunks(value: Any) -> Iterator[bytes]:
+    """Compact JSON of `value`, a few hundred records at a time.
 
     A first pull holds tens of thousands of records: encoding the whole text, then its bytes,
     then a compressed copy would hold three copies at once (tens of MB above the records).
     """
     if isinstance(value, dict):
-        out.write(b"{")
+        yield b"{"
         for i, (key, item) in enumerate(value.items()):
-            out.write(("," if i else "").encode() + json.dumps(str(key)).encode() + b":")
-            _write_json(item, out)
-        out.write(b"}")
+            yield ("," if i else "").encode() + _dumps(str(key)).encode() + b":"
+            yield from _json_chunks(item)
+        yield b"}"
     elif isinstance(value, list) and len(value) > ENCODE_BATCH:
-        out.write(b"[")
+        yield b"["
         for start in range(0, len(value), ENCODE_BATCH):
             part = ",".join(_dumps(item) for item in value[start : start + ENCODE_BATCH])
-            out.write(("," if start else "").encode() + part.encode())
-        out.write(b"]")
+            yield ("," if start else "").encode() + part.encode()
+        yield b"]"
     else:
-        out.write(_dumps(value).encode())
+        yield _dumps(value).encode()
 
 
 def _dumps(value: Any) -> str:
@@ -81,20 +67,23 @@ def _dumps(value: Any) -> str:
 
 
 def _json_response(payload: dict[str, Any]) -> Response:
-    """The payload as JSON, gzip-compressed while it is encoded when the client accepts gzip."""
-    buffer = io.BytesIO()
+    """The payload as JSON: gzip-compressed as it is encoded when the client accepts gzip,
+    otherwise streamed chunk by chunk (never the whole text in memory)."""
     if "gzip" in request.headers.get("Accept-Encoding", ""):
+        buffer, size = io.BytesIO(), 0
         with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=5, mtime=0) as compressed:
-            counted = _Counting(compressed)
-            _write_json(payload, counted)
-        if counted.count >= GZIP_MIN_BYTES:
+            for chunk in _json_chunks(payload):
+                size += len(chunk)
+                compressed.write(chunk)
+        if size >= GZIP_MIN_BYTES:
             response = Response(buffer.getvalue(), mimetype="application/json")
             response.headers["Content-Encoding"] = "gzip"
-            response.headers["Vary"] = "Accept-Encoding"
-            return response
-        buffer = io.BytesIO()  # too small to be worth compressing
-    _write_json(payload, buffer)
-    return Response(buffer.getvalue(), mimetype="application/json")
+        else:
+            response = Response(_json_chunks(payload), mimetype="application/json")
+    else:
+        response = Response(_json_chunks(payload), mimetype="application/json")
+    response.headers["Vary"] = "Accept-Encoding"
+    return response
 
 
 @blp.route("/pull")
