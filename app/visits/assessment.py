@@ -7,6 +7,7 @@ photo hashes, payloads seen before, the device's previous upload and device bind
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -151,6 +152,58 @@ def _summary_query() -> sa.Select[Any]:
     return sa.select(*SUMMARY_COLUMNS)
 
 
+@functools.cache
+def _statements(dialect: str) -> dict[str, Any]:
+    """The context queries run for every check-in, built once per dialect with bind parameters
+    (building a statement cost about as much as running it)."""
+    visit_id, rep_id = sa.bindparam("visit_id"), sa.bindparam("rep_id")
+    box = tuple(sa.bindparam(k, type_=sa.Float) for k in ("x0", "y0", "x1", "y1"))
+    return {
+        "photos": sa.select(VisitPhoto).where(VisitPhoto.visit_id == visit_id),
+        "peers": _summary_query().where(
+            Visit.rep_id != rep_id,
+            Visit.visited_at.between(sa.bindparam("day_start"), sa.bindparam("day_end")),
+            spatial.in_bbox(dialect, Visit.__table__, box),  # type: ignore[arg-type]
+        ),
+        "known_photos": sa.select(
+            VisitPhoto.visit_id, VisitPhoto.rep_id, VisitPhoto.sha256, VisitPhoto.phash
+        )
+        .where(
+            VisitPhoto.visit_id != visit_id,
+            sa.or_(
+                VisitPhoto.sha256.in_(sa.bindparam("hashes", expanding=True)),
+                sa.and_(
+                    sa.or_(
+                        VisitPhoto.lead_id == sa.bindparam("lead_id"),
+                        VisitPhoto.rep_id == rep_id,
+                    ),
+                    VisitPhoto.uploaded_at >= sa.bindparam("photos_since"),
+                ),
+            ),
+        )
+        .limit(2_000),
+        "payloads": sa.select(Visit.id, Visit.payload_hash)
+        .where(Visit.payload_hash == sa.bindparam("payload_hash"), Visit.id != visit_id)
+        .limit(5),
+        "previous_upload": sa.select(
+            Visit.upload_elapsed_ms, Visit.upload_boot_count, Visit.received_at
+        )
+        .where(
+            Visit.device_id == sa.bindparam("device_id"),
+            Visit.id != visit_id,
+            Visit.received_at <= sa.bindparam("received_at"),
+            Visit.upload_elapsed_ms.is_not(None),
+            Visit.upload_boot_count.is_not(None),
+        )
+        .order_by(Visit.received_at.desc())
+        .limit(1),
+    }
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
 def _history(session: Session, rep_id: int, start: datetime, end: datetime) -> _RepHistory | None:
     """The batch's copy of the rep's check-ins covering [start, end], loaded when missing."""
     loaded = _batch(session)
@@ -221,7 +274,7 @@ def _own_visits(
 def evidence_of(session: Session, visit: Visit) -> spoof.VisitEvidence:
     """The visit as the pure evidence contract (photos included)."""
     extra = visit.evidence or {}
-    photos = session.scalars(sa.select(VisitPhoto).where(VisitPhoto.visit_id == visit.id))
+    photos = session.scalars(_statements(_dialect(session))["photos"], {"visit_id": visit.id})
     return spoof.VisitEvidence(
         visit_id=visit.id,
         rep_id=str(visit.rep_id),
@@ -250,57 +303,48 @@ def evidence_of(session: Session, visit: Visit) -> spoof.VisitEvidence:
 def context_of(session: Session, visit: Visit, lead: Lead) -> spoof.AssessmentContext:
     """Everything around the visit that the checks compare it with."""
     at = visit.visited_at
+    statements = _statements(_dialect(session))
     day_visits, recent_visits = _own_visits(session, visit)
     peers: list[Any] = []
     if visit.lat is not None and visit.lon is not None:
-        dialect = session.get_bind().dialect.name
-        box = spatial.bbox_around(visit.lat, visit.lon, PEER_RADIUS_M)
+        x0, y0, x1, y1 = spatial.bbox_around(visit.lat, visit.lon, PEER_RADIUS_M)
         peers = list(
             session.execute(
-                _summary_query().where(
-                    Visit.rep_id != visit.rep_id,
-                    Visit.visited_at.between(at - DAY, at + DAY),
-                    spatial.in_bbox(dialect, Visit.__table__, box),
-                )
+                statements["peers"],
+                {
+                    "rep_id": visit.rep_id,
+                    "day_start": at - DAY,
+                    "day_end": at + DAY,
+                    "x0": x0,
+                    "y0": y0,
+                    "x1": x1,
+                    "y1": y1,
+                },
             )
         )
     evidence = evidence_of(session, visit)
-    own_hashes = [photo.sha256 for photo in evidence.photos]
     known = session.execute(
-        sa.select(VisitPhoto.visit_id, VisitPhoto.rep_id, VisitPhoto.sha256, VisitPhoto.phash)
-        .where(
-            VisitPhoto.visit_id != visit.id,
-            sa.or_(
-                VisitPhoto.sha256.in_(own_hashes or [""]),
-                sa.and_(
-                    sa.or_(VisitPhoto.lead_id == lead.id, VisitPhoto.rep_id == visit.rep_id),
-                    VisitPhoto.uploaded_at >= at - PHOTO_HISTORY,
-                ),
-            ),
-        )
-        .limit(2_000)
+        statements["known_photos"],
+        {
+            "visit_id": visit.id,
+            "hashes": [photo.sha256 for photo in evidence.photos] or [""],
+            "lead_id": lead.id,
+            "rep_id": visit.rep_id,
+            "photos_since": at - PHOTO_HISTORY,
+        },
     )
     seen = {}
     if visit.payload_hash:
         seen = {
             h: vid
             for vid, h in session.execute(
-                sa.select(Visit.id, Visit.payload_hash)
-                .where(Visit.payload_hash == visit.payload_hash, Visit.id != visit.id)
-                .limit(5)
+                statements["payloads"],
+                {"payload_hash": visit.payload_hash, "visit_id": visit.id},
             )
         }
     previous = session.execute(
-        sa.select(Visit.upload_elapsed_ms, Visit.upload_boot_count, Visit.received_at)
-        .where(
-            Visit.device_id == visit.device_id,
-            Visit.id != visit.id,
-            Visit.received_at <= visit.received_at,
-            Visit.upload_elapsed_ms.is_not(None),
-            Visit.upload_boot_count.is_not(None),
-        )
-        .order_by(Visit.received_at.desc())
-        .limit(1)
+        statements["previous_upload"],
+        {"device_id": visit.device_id, "visit_id": visit.id, "received_at": visit.received_at},
     ).first()
     return spoof.AssessmentContext(
         evidence=evidence,
