@@ -50,7 +50,9 @@ def _finish(response: Response) -> Response:
     except (sa_exc.OperationalError, sa_exc.InterfaceError):
         session.rollback()
         log.warning("commit failed: database unavailable", exc_info=True)
-        return problem_response(ServiceUnavailable("The change was not saved; retry.").to_dict())
+        return problem_response(
+            ServiceUnavailable("The change was not saved; retry.").to_dict(), {"Retry-After": "1"}
+        )
     except sa_exc.IntegrityError:
         session.rollback()
         return problem_response(Conflict("A concurrent change conflicts with this one.").to_dict())

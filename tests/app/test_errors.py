@@ -154,3 +154,26 @@ def test_openapi_marks_authenticated_operations(client):
     assert me["security"] == [{"bearerAuth": []}]
     assert "401" in me["responses"]
     assert "security" not in spec["paths"]["/api/v1/auth/login"]["post"]
+
+
+def test_a_commit_the_database_drops_is_a_503_with_retry_after(app, client):
+    """The response was ready, but the commit failed: the client must retry, and knows when."""
+    import sqlalchemy as sa
+    from sqlalchemy import exc as sa_exc
+
+    from app.web import db_session
+
+    @app.route("/_raise/commit_lost", methods=["POST"])
+    def commit_lost():
+        session = db_session()
+
+        def drop(_session):
+            raise sa_exc.OperationalError("COMMIT", {}, ConnectionError("connection lost"))
+
+        sa.event.listen(session, "before_commit", drop, once=True)
+        return {"ok": True}, 201
+
+    response = client.post("/_raise/commit_lost")
+    body = assert_problem(response, 503, "server.unavailable")
+    assert response.headers["Retry-After"] == "1"
+    assert "connection lost" not in str(body)
