@@ -185,6 +185,16 @@ def _read_coordinates(geometry: Mapping[str, Any], multi: bool, limits: Limits) 
     return [[_read_ring(x, multi, p, r) for r, x in enumerate(rs)] for p, rs in enumerate(polygons)]
 
 
+# Coordinates this close to 0 are 0: GEOS's overlay misplaces cuts when its products underflow
+# (a box whose edge lay at latitude 2e-313 came back reaching -181° after the antimeridian cut).
+_TINY = 1e-300
+
+
+def _flush(value: float) -> float:
+    number = float(value)
+    return 0.0 if abs(number) < _TINY else number
+
+
 def _read_ring(ring: list[Any], multi: bool, p: int, r: int) -> Ring:
     positions = []
     for i, position in enumerate(ring):
@@ -195,7 +205,7 @@ def _read_ring(ring: list[Any], multi: bool, p: int, r: int) -> Ring:
         elif not all(abs(v) <= _FLOAT_MAX for v in position):  # False for NaN too
             problem = "coordinates must be finite (no NaN or infinity)"
         else:
-            positions.append((float(position[0]), float(position[1])))
+            positions.append((_flush(position[0]), _flush(position[1])))
             continue
         raise _at(MALFORMED, multi, (p, r, i), problem)
     if positions[0] != positions[-1]:
