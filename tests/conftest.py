@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import hypothesis
 import psycopg
 import pytest
 import sqlalchemy as sa
@@ -28,6 +29,12 @@ from app.config import Settings
 from app.db import make_engine, make_sessionmaker
 
 BACKEND = os.environ.get("WAYPOINT_TEST_BACKEND", "spatialite")
+
+# Property tests explore new examples on every local run; CI (.ci/run sets HYPOTHESIS_PROFILE=ci)
+# replays a fixed sequence, so a landing is never refused by a first-time draw. A failure found
+# locally becomes an explicit @example.
+hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 PG_ADMIN_DSN = os.environ.get("WAYPOINT_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres")
 TEST_KEYS = generate_keyset_json("test-key-1")
 use_fast_hashing_for_tests()
