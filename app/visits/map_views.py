@@ -14,7 +14,7 @@ from app.auth.guard import current_principal
 from app.db import utcnow
 from app.org.models import SALES_ROLES
 from app.privacy import service as privacy
-from app.schemas import DATUMS, Schema
+from app.schemas import DATUMS, MAX_ID, Schema
 from app.visits import mapdata
 from app.visits.views import blp
 from app.web import db_session
@@ -50,11 +50,13 @@ class BBoxField(ma.fields.String):
 class MapArgsSchema(Schema):
     org_node_id = ma.fields.Integer(
         data_key="org_node",
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_ID),
         metadata={"description": "Only this node's subtree (must be in your scope)"},
     )
     rep_id = ma.fields.Integer(
-        data_key="rep", validate=validate.Range(min=1), metadata={"description": "Staff id"}
+        data_key="rep",
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "Staff id"},
     )
     since = ma.fields.AwareDateTime(
         data_key="from", metadata={"description": "Window start (default: `to` minus 24 h)"}

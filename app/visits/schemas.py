@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from app.schemas import DATUMS, PageArgsSchema, Schema
+from app.schemas import DATUMS, MAX_ID, PageArgsSchema, Schema
 from app.visits.models import Verdict
 
 CLIENT_ID = validate.Regexp(
@@ -137,7 +137,7 @@ class VisitSchema(Schema):
 
 
 class VisitListArgsSchema(PageArgsSchema):
-    rep_id = ma.fields.Integer(validate=validate.Range(min=1))
+    rep_id = ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     lead_id = ma.fields.String(validate=CLIENT_ID)
     verdict = ma.fields.String(validate=VERDICTS)
     since = ma.fields.AwareDateTime(data_key="from")

@@ -463,3 +463,12 @@ def test_the_bbox_query_is_served_by_an_index_on_place_and_time(db, world):
     else:  # the R*Tree knows no time: the time range leads, the bbox is tested on lat/lon
         assert "SEARCH visits USING INDEX ix_visits_node_visited" in plan, plan
         assert "idx_visits_geom" not in plan, plan
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/visits?rep_id=2147483648", "/api/v1/visits/map?rep=2147483648"]
+)
+def test_staff_ids_beyond_32_bits_are_a_422_not_a_database_error(client, world, url):
+    response = client.get(url, headers=auth_header(client, world["lead_e1"]))
+    assert response.status_code == 422
+    assert response.get_json()["code"] == "request.validation"
