@@ -65,7 +65,7 @@ class AuditSchema(Schema):
 class AuditQueryArgsSchema(Schema):
     staff_id = ma.fields.Integer(validate=NODE_ID)
     limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    offset = ma.fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
 
 
 class AlertSchema(Schema):

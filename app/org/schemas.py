@@ -126,7 +126,7 @@ class StaffQueryArgsSchema(Schema):
         validate=validate.Length(min=1, max=100), metadata={"description": "Name or number"}
     )
     limit = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    offset = ma.fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
 
 
 class StaffPageSchema(Schema):

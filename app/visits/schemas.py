@@ -15,6 +15,11 @@ VERDICTS = validate.OneOf([v.value for v in Verdict])
 FINITE = {"allow_nan": False}
 
 
+# What the columns hold (BIGINT milliseconds, INTEGER boot counts): a larger number is a 422.
+ELAPSED_MS = validate.Range(min=0, max=2**63 - 1)
+BOOT_COUNT = validate.Range(min=0, max=2**31 - 1)
+
+
 class FixSchema(Schema):
     """One location fix exactly as the phone's location API reported it."""
 
@@ -38,8 +43,8 @@ class FixSchema(Schema):
         load_default=False, metadata={"description": "Android isMock / iOS isSimulatedBySoftware"}
     )
     satellites = ma.fields.Integer(allow_none=True, validate=validate.Range(min=0, max=200))
-    elapsed_realtime_ms = ma.fields.Integer(allow_none=True, validate=validate.Range(min=0))
-    boot_count = ma.fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    elapsed_realtime_ms = ma.fields.Integer(allow_none=True, validate=ELAPSED_MS)
+    boot_count = ma.fields.Integer(allow_none=True, validate=BOOT_COUNT)
 
 
 class VisitNotesSchema(Schema):
@@ -61,15 +66,15 @@ class CheckInSchema(VisitNotesSchema):
     captured_offline = ma.fields.Boolean(load_default=False)
     capture_elapsed_ms = ma.fields.Integer(
         allow_none=True,
-        validate=validate.Range(min=0),
+        validate=ELAPSED_MS,
         metadata={"description": "Monotonic clock at capture"},
     )
-    capture_boot_count = ma.fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    capture_boot_count = ma.fields.Integer(allow_none=True, validate=BOOT_COUNT)
     upload_device_time = ma.fields.AwareDateTime(
         allow_none=True, metadata={"description": "Device clock when sending (measures its offset)"}
     )
-    upload_elapsed_ms = ma.fields.Integer(allow_none=True, validate=validate.Range(min=0))
-    upload_boot_count = ma.fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    upload_elapsed_ms = ma.fields.Integer(allow_none=True, validate=ELAPSED_MS)
+    upload_boot_count = ma.fields.Integer(allow_none=True, validate=BOOT_COUNT)
     fix = ma.fields.Nested(
         FixSchema, allow_none=True, metadata={"description": "null when the phone had no fix"}
     )

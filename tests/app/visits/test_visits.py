@@ -783,6 +783,8 @@ BAD_INPUT = {
     "no lead": _drop("lead_id"),
     "fix without time": lambda p: p["fix"].pop("fix_time"),
     "negative uptime": _set("capture_elapsed_ms", -5),
+    "uptime past 64 bits": _set("upload_elapsed_ms", 2**63),
+    "boot count past 32 bits": _set("capture_boot_count", 2**31),
     "series not a list": _set("series", {"lat": 1}),
 }
 
