@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import platform
+import secrets
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -102,6 +103,25 @@ def _exists(backend: str, name: str) -> tuple[bool, bool]:
             (name,),
         ).fetchone()
     return row is not None, bool(row and row[0] == "waypoint bench: loaded")
+
+
+@contextmanager
+def fresh_database(backend: str, tmp_dir: Path, *, name: str = "bench") -> Iterator[str]:
+    """A new empty database URL (as tests/conftest.py makes them), dropped afterwards."""
+    if backend == "spatialite":
+        yield f"sqlite:///{tmp_dir / f'{name}.db'}"
+        return
+    database = f"waypoint_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(PG_DSN + " dbname=postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        with psycopg.connect(PG_DSN + f" dbname={database}", autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION postgis")
+            conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
+    finally:
+        with psycopg.connect(PG_DSN + " dbname=postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 @contextmanager

@@ -27,8 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -36,7 +35,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,32 +50,10 @@ from app.db import make_engine, make_sessionmaker, utcnow
 from app.org.models import NodeManager, Role, Staff
 from app.org.service import insert_node
 from app.web import db_session
+from bench._common import fresh_database
 
-PG_ADMIN_DSN = os.environ.get(
-    "WAYPOINT_BENCH_PG_DSN",
-    os.environ.get("WAYPOINT_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres"),
-)
 PASSWORD = "bench-password-1234"  # noqa: S105 (the throwaway accounts' password)
 REGIONS, TEAMS_PER_REGION = 10, 5
-
-
-@contextmanager
-def fresh_database(backend: str, tmp_dir: Path) -> Iterator[str]:
-    """A new empty database URL (as tests/conftest.py makes them), dropped afterwards."""
-    if backend == "spatialite":
-        yield f"sqlite:///{tmp_dir / 'bench-auth.db'}"
-        return
-    name = f"waypoint_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    with psycopg.connect(PG_ADMIN_DSN + " dbname=postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        with psycopg.connect(PG_ADMIN_DSN + f" dbname={name}", autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION postgis")
-            conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_DSN + " dbname=postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass(frozen=True)
@@ -298,7 +274,10 @@ def main(argv: list[str] | None = None) -> None:
     # A terminated run still drops its database (SystemExit unwinds the context managers).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(args.backend, Path(tmp)) as url:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        fresh_database(args.backend, Path(tmp), name="bench-auth") as url,
+    ):
         results = run(args, url, Path(tmp))
     print(
         f"\n{args.backend}: Python {platform.python_version()}, {os.cpu_count()} CPUs, "

@@ -31,13 +31,11 @@ import math
 import os
 import platform
 import random
-import secrets
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -45,7 +43,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg
 import sqlalchemy as sa
 from geoalchemy2.shape import from_shape
 from shapely.geometry import box, mapping
@@ -66,12 +63,9 @@ from app.territories.models import Territory
 from app.visits import assessment, mapdata, service
 from app.visits.models import Visit, VisitPhoto
 from app.visits.schemas import CheckInSchema
+from bench._common import fresh_database
 from geo import polygons
 
-PG_ADMIN_DSN = os.environ.get(
-    "WAYPOINT_BENCH_PG_DSN",
-    os.environ.get("WAYPOINT_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres"),
-)
 ALWAYS = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 WEST, SOUTH, CELL = 121.0, 30.95, 0.1  # 8 x 5 team boxes of 0.1 degree
 COLUMNS, ROWS, REGIONS = 8, 5, 4
@@ -80,25 +74,6 @@ INGEST_START = date(2026, 11, 16)  # a Monday; the bulk visits fill the 90 days 
 BULK_DAYS = 90
 INGEST_MIX = (("gps", 85), ("indoor", 6), ("offline", 2), ("nofix", 2), ("mock", 2), ("far", 2))
 BULK_VERDICTS = (("verified", 90), ("unverified", 5), ("suspicious", 4), ("rejected", 1))
-
-
-@contextmanager
-def fresh_database(backend: str, tmp_dir: Path) -> Iterator[str]:
-    """A new empty database URL (as tests/conftest.py makes them), dropped afterwards."""
-    if backend == "spatialite":
-        yield f"sqlite:///{tmp_dir / 'bench-visits.db'}"
-        return
-    name = f"waypoint_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    with psycopg.connect(PG_ADMIN_DSN + " dbname=postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        with psycopg.connect(PG_ADMIN_DSN + f" dbname={name}", autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION postgis")
-            conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_DSN + " dbname=postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- the org ------------------------------------------------------------------------------------
@@ -591,7 +566,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         args.leads, args.ingest, args.bulk, args.queries = 2_000, 400, 20_000, 50
 
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(args.backend, Path(tmp)) as url:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        fresh_database(args.backend, Path(tmp), name="bench-visits") as url,
+    ):
         lines = run(args, url, Path(tmp))
     print(
         f"\n{args.backend}: Python {platform.python_version()}, {os.cpu_count()} CPUs, "

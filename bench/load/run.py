@@ -49,8 +49,14 @@ from app.auth.tokens import KeySet, generate_keyset_json  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.db import make_engine, make_sessionmaker  # noqa: E402
 from app.visits.models import Visit, VisitPhoto  # noqa: E402
-from bench._common import machine, percentile, print_table, software  # noqa: E402
-from bench.auth import fresh_database  # noqa: E402
+from bench._common import (  # noqa: E402
+    PG_DSN,
+    fresh_database,
+    machine,
+    percentile,
+    print_table,
+    software,
+)
 from bench.load import scaleout  # noqa: E402
 from bench.load.seed import Population, populate  # noqa: E402
 from bench.load.users import LeadBrowser, Ledger, Photos, RepPhone, Sample  # noqa: E402
@@ -166,9 +172,7 @@ class LockSampler:
     def _run(self) -> None:
         import psycopg
 
-        from bench.auth import PG_ADMIN_DSN
-
-        with psycopg.connect(PG_ADMIN_DSN + " dbname=postgres", autocommit=True) as conn:
+        with psycopg.connect(PG_DSN + " dbname=postgres", autocommit=True) as conn:
             while not self.stop.wait(0.25):
                 rows = conn.execute(
                     "SELECT state, wait_event_type, left(query, 60) FROM pg_stat_activity "
