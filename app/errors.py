@@ -139,13 +139,18 @@ def render_http_exception(error: HTTPException) -> Response:
     return problem_response(problem_body(status, code, title, detail, **extra), headers)
 
 
-def _render_problem(problem: Problem) -> Response:
-    if problem.preserve_writes:
-        g.preserve_writes = True  # app.web commits what the service wrote before refusing
+def render(problem: Problem) -> Response:
+    """The problem as a response, with the headers its status calls for (503: Retry-After)."""
     headers = dict(problem.headers)
     if problem.status == 503:
         headers["Retry-After"] = "1"
     return problem_response(problem.to_dict(), headers)
+
+
+def _render_problem(problem: Problem) -> Response:
+    if problem.preserve_writes:
+        g.preserve_writes = True  # app.web commits what the service wrote before refusing
+    return render(problem)
 
 
 def _render_db_error(error: sa_exc.DBAPIError) -> Response:

@@ -9,7 +9,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import WRITE_LOCK_FIRST
-from app.errors import Conflict, ServiceUnavailable, problem_body, problem_response
+from app.errors import Conflict, ServiceUnavailable, problem_body, problem_response, render
 
 log = logging.getLogger(__name__)
 SESSIONS_KEY = "waypoint.sessions"
@@ -50,12 +50,10 @@ def _finish(response: Response) -> Response:
     except (sa_exc.OperationalError, sa_exc.InterfaceError):
         session.rollback()
         log.warning("commit failed: database unavailable", exc_info=True)
-        return problem_response(
-            ServiceUnavailable("The change was not saved; retry.").to_dict(), {"Retry-After": "1"}
-        )
+        return render(ServiceUnavailable("The change was not saved; retry."))
     except sa_exc.IntegrityError:
         session.rollback()
-        return problem_response(Conflict("A concurrent change conflicts with this one.").to_dict())
+        return render(Conflict("A concurrent change conflicts with this one."))
     return response
 
 
