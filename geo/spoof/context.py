@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,7 @@ class VisitSummary:
     checked_in_at: datetime  # that visit's `captured_at`
     accuracy_m: float | None = None
     checked_out_at: datetime | None = None  # that visit's check-out time, if it checked out
+    fix_t: float = field(init=False, repr=False, compare=False)  # fix_time in POSIX seconds
 
     def __post_init__(self) -> None:
         require_aware(
@@ -37,6 +39,7 @@ class VisitSummary:
             checked_in_at=self.checked_in_at,
             checked_out_at=self.checked_out_at,
         )
+        object.__setattr__(self, "fix_t", self.fix_time.timestamp())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,3 +80,12 @@ class AssessmentContext:
     known_photos: tuple[KnownPhoto, ...] = ()  # photos of other visits (same customer or rep)
     seen_payloads: Mapping[str, str] = field(default_factory=dict)  # payload hash -> visit id
     device_last_upload: DeviceUpload | None = None  # the device's previous upload, if any
+    # day_visits ordered by fix time (ties keep their order): the motion checks look up a
+    # visit's neighbours in it by bisection instead of walking the whole day.
+    timeline: tuple[VisitSummary, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "timeline", tuple(sorted(self.day_visits, key=FIX_T)))
+
+
+FIX_T = operator.attrgetter("fix_t")

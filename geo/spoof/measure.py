@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 from datetime import datetime
 
 from geo.distance import haversine_m
-from geo.spoof.context import AssessmentContext, Pin
+from geo.spoof.context import FIX_T, AssessmentContext, Pin, VisitSummary
 from geo.spoof.evidence import Fix, VisitEvidence
 from geo.spoof.thresholds import Thresholds
 
@@ -119,20 +120,35 @@ def labelled_fixes(evidence: VisitEvidence) -> list[tuple[Fix, str]]:
 
 
 def track(ctx: AssessmentContext, thresholds: Thresholds) -> list[TrackPoint]:
-    """This visit's fixes and the rep's other visits that day, sorted by fix time."""
+    """This visit's fixes and the rep's other visits around them that day, by fix time.
+
+    Other visits are kept within `teleport_window_s` of this visit's fixes, plus the nearest
+    one before and after: every pair and round trip the motion checks look at involves this
+    visit, so the rest of the day cannot change their outcome (and is not walked).
+    """
     ev = ctx.evidence
     points: list[TrackPoint] = []
     for fix, label in labelled_fixes(ev):
         if is_usable(fix):
             acc = accuracy_of(fix, thresholds)
             points.append(TrackPoint(seconds(fix.fix_time), fix.lat, fix.lon, acc, label, True))
-    for other in ctx.day_visits:
-        if other.visit_id != ev.visit_id and in_range(other.lat, other.lon):
+    if not points:
+        return []
+    day = ctx.timeline
+    window = max(thresholds.teleport_window_s, 0.0)
+    start = bisect.bisect_left(day, min(p.t for p in points) - window, key=FIX_T)
+    end = bisect.bisect_right(day, max(p.t for p in points) + window, key=FIX_T)
+
+    def usable(other: VisitSummary) -> bool:
+        return other.visit_id != ev.visit_id and in_range(other.lat, other.lon)
+
+    before = next((i for i in range(start - 1, -1, -1) if usable(day[i])), start)
+    after = next((i for i in range(end, len(day)) if usable(day[i])), end - 1)
+    for other in day[before : after + 1]:
+        if usable(other):
             acc = assumed_accuracy(other.accuracy_m, thresholds)
             label = f"visit {other.visit_id}"
-            points.append(
-                TrackPoint(seconds(other.fix_time), other.lat, other.lon, acc, label, False)
-            )
+            points.append(TrackPoint(other.fix_t, other.lat, other.lon, acc, label, False))
     points.sort(key=lambda p: p.t)
     return points
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 
 from geo.spoof import wording
-from geo.spoof.context import AssessmentContext, VisitSummary
+from geo.spoof.context import FIX_T, AssessmentContext, VisitSummary
 from geo.spoof.findings import Finding, Severity
 from geo.spoof.measure import (
     TrackPoint,
@@ -33,8 +34,10 @@ def check_impossible_speed(ctx: AssessmentContext, th: Thresholds) -> list[Findi
     points = track(ctx, th)
     worst: tuple[float, TrackPoint, TrackPoint, float] | None = None
     for a, b in itertools.pairwise(points):
+        if not (a.own or b.own):
+            continue
         gap = excess_m(a, b)
-        if not (a.own or b.own) or gap < th.speed_min_jump_m:
+        if gap < th.speed_min_jump_m:
             continue
         dt = b.t - a.t
         speed = gap / dt if dt > 0 else math.inf
@@ -77,8 +80,10 @@ def check_teleport(ctx: AssessmentContext, th: Thresholds) -> list[Finding]:
     """High when a fix of this visit is a quick far excursion from a place the rep returned to."""
     points = track(ctx, th)
     for i, b in enumerate(points):
+        if not b.own:
+            continue
         before, after = _far_neighbour(points, i, -1, th), _far_neighbour(points, i, 1, th)
-        if not b.own or before is None or after is None:
+        if before is None or after is None:
             continue
         a, c = points[before], points[after]
         back = distance_m(a.lat, a.lon, c.lat, c.lon) - a.accuracy_m - c.accuracy_m
@@ -114,22 +119,23 @@ def check_impossible_day(ctx: AssessmentContext, th: Thresholds) -> list[Finding
     if fix is None:
         return []
     ev = ctx.evidence
-    own_t = seconds(fix.fix_time)
-    others = sorted(
-        (v for v in ctx.day_visits if v.visit_id != ev.visit_id and in_range(v.lat, v.lon)),
-        key=lambda v: seconds(v.fix_time),
-    )
-    earlier = [v for v in others if seconds(v.fix_time) < own_t]
-    later = [v for v in others if seconds(v.fix_time) > own_t]
+    own_t, day = seconds(fix.fix_time), ctx.timeline
+
+    def usable(i: int) -> bool:
+        return day[i].visit_id != ev.visit_id and in_range(day[i].lat, day[i].lon)
+
+    # the nearest other visits by fix time, strictly before and after this one
+    before = bisect.bisect_left(day, own_t, key=FIX_T)
+    prev = next((day[i] for i in range(before - 1, -1, -1) if usable(i)), None)
+    after = bisect.bisect_right(day, own_t, key=FIX_T)
+    nxt = next((day[i] for i in range(after, len(day)) if usable(i)), None)
     own_arrival, own_departure = ev.captured_at, ev.checked_out_at or ev.captured_at
     legs: list[tuple[VisitSummary, float]] = []
-    if earlier:
-        prev = earlier[-1]
+    if prev is not None:
         legs.append(
             (prev, seconds(own_arrival) - seconds(prev.checked_out_at or prev.checked_in_at))
         )
-    if later:
-        nxt = later[0]
+    if nxt is not None:
         legs.append((nxt, seconds(nxt.checked_in_at) - seconds(own_departure)))
     for other, available in legs:
         dist = distance_m(fix.lat, fix.lon, other.lat, other.lon)
