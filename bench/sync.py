@@ -28,6 +28,7 @@ of `--profile-visits` visits. The database is dropped at exit.
 from __future__ import annotations
 
 import argparse
+import collections
 import cProfile
 import gzip
 import io
@@ -610,7 +611,7 @@ def measure_pushes(
 ) -> dict[str, Any]:
     rng = random.Random(11)
     headers = {"Authorization": f"Bearer {token}"}
-    clock, verdicts, sizes = Clock(engine), {}, []
+    clock, verdicts, sizes, findings = Clock(engine), {}, [], collections.Counter()
     for _ in range(args.push_runs):
         with engine.connect() as conn:
             cursor = conn.execute(sa.text("SELECT value FROM sync_counter WHERE id = 1")).scalar()
@@ -633,6 +634,10 @@ def measure_pushes(
                 .where(Visit.id.in_(ids))
                 .group_by(Visit.verdict)
             ).all()
+            for (visit_findings,) in conn.execute(
+                sa.select(Visit.findings).where(Visit.id.in_(ids))
+            ):
+                findings.update(f["code"] for f in visit_findings)
         assert sum(n for _, n in rows) == args.push, "every pushed visit was checked in"
         for verdict, n in rows:
             verdicts[verdict] = verdicts.get(verdict, 0) + n
@@ -640,6 +645,7 @@ def measure_pushes(
         "times": clock.wall,
         "cpu": clock.cpu,
         "verdicts": verdicts,
+        "findings": dict(findings.most_common()),
         "bytes": statistics.median(sizes),
     }
 
@@ -755,7 +761,7 @@ def run(args: argparse.Namespace) -> None:
             f"{zipped['rss_imports_mb']:.0f} MB, after creating the app "
             f"{zipped['rss_before_mb']:.0f} MB"
         )
-    print(f"push verdicts: {pushes['verdicts']}")
+    print(f"push verdicts: {pushes['verdicts']}; findings: {pushes['findings']}")
 
 
 def main(argv: list[str] | None = None) -> None:

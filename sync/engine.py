@@ -263,7 +263,7 @@ def note_pushed(
 ) -> None:
     """The device holds (or, after a pushed delete, no longer holds) these records."""
     dr = store.device_records
-    ids = list(ids)
+    ids = list(dict.fromkeys(ids))  # a record pushed twice in one push is held once
     scope = sa.and_(dr.c.device_pk == device_pk, dr.c.table_name == table)
     for chunk in _chunks(ids):
         session.execute(sa.delete(dr).where(scope, dr.c.record_id.in_(chunk)))

@@ -276,17 +276,21 @@ def transfer(
     )
 
 
-def record_verified_activity(session: Session, *, lead: Lead, at: datetime) -> None:
-    """A verified visit resets the recycle clock and extends owner protection."""
+def record_verified_activity(
+    session: Session, *, lead: Lead, at: datetime, pool_rules: rules.PoolRules | None = None
+) -> None:
+    """A verified visit resets the recycle clock and extends owner protection (not flushed).
+
+    `pool_rules` are the rules at the lead's node when the caller has read them already.
+    """
     lead.last_verified_at = max(lead.last_verified_at or at, at)
     if lead.owner_id is not None and lead.claimed_at is not None:
         lead.protected_until = rules.protection_after_activity(
-            rules_for_node(session, lead.org_node_id),
+            pool_rules or rules_for_node(session, lead.org_node_id),
             claimed_at=lead.claimed_at,
             current=lead.protected_until,
             activity_at=at,
         )
-    session.flush()
 
 
 def recycle_expired(session: Session, *, now: datetime | None = None, progress: Any = None) -> int:

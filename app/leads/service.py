@@ -8,6 +8,7 @@ come from its location, never from input. Reps act only inside their own territo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -305,9 +306,36 @@ def update_lead(
 
 def require_in_territory(session: Session, principal: Principal, lead: Lead) -> None:
     """Reps (and everyone) act only on leads inside a territory of their subtree."""
-    path = session.scalar(sa.select(OrgNode.path).where(OrgNode.id == lead.org_node_id))
-    if lead.territory_id is None or not (path and principal.sees_path(path)):
+    if outside_territory(session, principal, [lead]):
         raise OutOfTerritory(f"Lead {lead.id} is outside your territories.")
+
+
+def outside_territory(session: Session, principal: Principal, leads: Iterable[Lead]) -> set[str]:
+    """Ids of the leads that are not inside a territory of the principal's subtree."""
+    leads = list(leads)
+    nodes = {lead.org_node_id for lead in leads if lead.org_node_id is not None}
+    paths = dict(
+        session.execute(sa.select(OrgNode.id, OrgNode.path).where(OrgNode.id.in_(nodes))).all()
+    )
+    return {
+        lead.id
+        for lead in leads
+        if lead.territory_id is None
+        or not ((path := paths.get(lead.org_node_id)) and principal.sees_path(path))
+    }
+
+
+def visible_leads(
+    session: Session, principal: Principal, lead_ids: Iterable[str]
+) -> dict[str, Lead]:
+    """The visible leads among `lead_ids`, by id (unknown and invisible ones are missing)."""
+    wanted = sorted({i for i in lead_ids if "\x00" not in i})
+    found: dict[str, Lead] = {}
+    for start in range(0, len(wanted), 1_000):
+        chunk = wanted[start : start + 1_000]
+        stmt = sa.select(Lead).where(Lead.id.in_(chunk), visible(principal))
+        found.update((lead.id, lead) for lead in session.scalars(stmt))
+    return found
 
 
 def history(session: Session, principal: Principal, *, lead_id: str) -> list[Any]:

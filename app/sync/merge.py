@@ -14,13 +14,59 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.errors import Problem
 from app.org.scope import Principal
 from app.sync import merge_leads, merge_visits
 from app.sync.records import DeleteRefused, PushOutcome, ReadOnlyTable
+from app.visits import assessment
 
-__all__ = ["PushOutcome", "apply"]
+__all__ = ["PushOutcome", "apply", "apply_all"]
+
+
+def apply_all(
+    session: Session,
+    principal: Principal,
+    *,
+    table: str,
+    kind: str,
+    items: list[Any],
+    cursor: int,
+    outcome: PushOutcome,
+    now: datetime,
+) -> dict[str, Problem]:
+    """Apply one table's created, updated or deleted records; returns the refused ones by id.
+
+    Each record goes in its own savepoint, so a refused one leaves no trace and blocks no
+    other. New visits are checked in together (app/visits/bulk), in one savepoint; should the
+    database refuse that batch (the same id inserted concurrently), they go one by one.
+    """
+    if (table, kind) == ("visits", "created") and items:
+        try:
+            with session.begin_nested():
+                return merge_visits.created_many(session, principal, items, cursor, outcome, now)
+        except sa.exc.IntegrityError:
+            assessment.invalidate(session)
+    refused: dict[str, Problem] = {}
+    for item in items:
+        try:
+            with session.begin_nested():
+                apply(
+                    session,
+                    principal,
+                    table=table,
+                    kind=kind,
+                    item=item,
+                    cursor=cursor,
+                    outcome=outcome,
+                    now=now,
+                )
+        except Problem as problem:
+            assessment.invalidate(session)  # the savepoint undid what the batch had seen
+            refused[item if kind == "deleted" else item["id"]] = problem
+    return refused
 
 
 def apply(

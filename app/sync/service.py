@@ -210,37 +210,32 @@ def push(session: Session, principal: Principal, *, cursor: int, changes: Any) -
         return stored
     rejected: dict[str, list[str]] = {}
     outcome = merge.PushOutcome()
-    with assessment.batch(session):  # one history load per rep, not per visit
+    with assessment.batch(session):  # context loaded once per push, not per visit
         for table, table_changes in changes.items():
             for kind in ("created", "updated", "deleted"):
-                for item in table_changes.get(kind, []):
-                    record_id = item if kind == "deleted" else item["id"]
-                    try:
-                        with session.begin_nested():
-                            merge.apply(
-                                session,
-                                principal,
-                                table=table,
-                                kind=kind,
-                                item=item,
-                                cursor=cursor,
-                                outcome=outcome,
-                                now=now,
-                            )
-                    except Problem as problem:
-                        assessment.invalidate(session)  # the savepoint undid what it saw
-                        rejected.setdefault(table, []).append(record_id)
-                        session.add(
-                            SyncRejection(
-                                device_pk=device.device_pk,
-                                staff_id=principal.staff_id,
-                                table_name=table[:40],
-                                record_id=record_id,
-                                code=problem.code,
-                                detail=problem.detail[:1000],
-                                at=now,
-                            )
+                refused = merge.apply_all(
+                    session,
+                    principal,
+                    table=table,
+                    kind=kind,
+                    items=table_changes.get(kind, []),
+                    cursor=cursor,
+                    outcome=outcome,
+                    now=now,
+                )
+                for record_id, problem in refused.items():
+                    rejected.setdefault(table, []).append(record_id)
+                    session.add(
+                        SyncRejection(
+                            device_pk=device.device_pk,
+                            staff_id=principal.staff_id,
+                            table_name=table[:40],
+                            record_id=record_id,
+                            code=problem.code,
+                            detail=problem.detail[:1000],
+                            at=now,
                         )
+                    )
     for conflict in outcome.conflicts:
         session.add(
             SyncConflict(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import spatial
+from app.auth.models import Device
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, NotFound, Problem
 from app.leads import pool
@@ -93,9 +95,9 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def _gate(session: Session, staff: Staff, at: datetime) -> str | None:
-    """Why location must not be collected now, or None."""
-    if current_consent(session, staff_id=staff.id) is None:
+def _gate(staff: Staff, consented: bool, at: datetime) -> str | None:
+    """Why location must not be collected at `at`, or None."""
+    if not consented:
         return "no_location_consent"
     if not is_working_time(staff.working_hours or {}, staff.timezone, at):
         return "outside_working_hours"
@@ -121,22 +123,44 @@ def get_visit(session: Session, principal: Principal, *, visit_id: str) -> Visit
 
 def refresh_lead_activity(session: Session, lead: Lead) -> None:
     """Derive the lead's last verified follow-up from its verified visits since the claim."""
-    stmt = sa.select(sa.func.max(Visit.visited_at)).where(
-        Visit.lead_id == lead.id,
-        sa.func.coalesce(Visit.review_verdict, Visit.verdict) == Verdict.VERIFIED.value,
-    )
-    if lead.owner_id is not None:
-        stmt = stmt.where(Visit.rep_id == lead.owner_id)
-    if lead.claimed_at is not None:
-        stmt = stmt.where(Visit.visited_at >= lead.claimed_at)
-    last = session.scalar(stmt)
-    if last == lead.last_verified_at:
+    refresh_leads_activity(session, [lead])
+
+
+def refresh_leads_activity(session: Session, leads_: Iterable[Lead]) -> None:
+    """refresh_lead_activity for many leads: one query, pool rules read once per node."""
+    by_id = {lead.id: lead for lead in leads_}
+    if not by_id:
         return
-    if last is None or (lead.last_verified_at is not None and last < lead.last_verified_at):
-        lead.last_verified_at = last  # a verdict was overturned: the clock goes back
-        session.flush()
-    else:
-        pool.record_verified_activity(session, lead=lead, at=last)
+    session.flush()  # the visits just logged count
+    stmt = (
+        sa.select(Visit.lead_id, sa.func.max(Visit.visited_at))
+        .join(Lead, Lead.id == Visit.lead_id)
+        .where(
+            Visit.lead_id.in_(sa.bindparam("lead_ids", expanding=True)),
+            sa.func.coalesce(Visit.review_verdict, Visit.verdict) == Verdict.VERIFIED.value,
+            sa.or_(Lead.owner_id.is_(None), Visit.rep_id == Lead.owner_id),
+            sa.or_(Lead.claimed_at.is_(None), Visit.visited_at >= Lead.claimed_at),
+        )
+        .group_by(Visit.lead_id)
+    )
+    latest: dict[str, datetime] = {}
+    ids = sorted(by_id)
+    for i in range(0, len(ids), 1_000):
+        latest.update(session.execute(stmt, {"lead_ids": ids[i : i + 1_000]}).all())
+    pool_rules: dict[int | None, Any] = {}
+    for lead_id, lead in by_id.items():
+        last = latest.get(lead_id)
+        if last == lead.last_verified_at:
+            continue
+        if last is None or (lead.last_verified_at is not None and last < lead.last_verified_at):
+            lead.last_verified_at = last  # a verdict was overturned: the clock goes back
+            continue
+        if lead.org_node_id not in pool_rules:
+            pool_rules[lead.org_node_id] = pool.rules_for_node(session, lead.org_node_id)
+        pool.record_verified_activity(
+            session, lead=lead, at=last, pool_rules=pool_rules[lead.org_node_id]
+        )
+    session.flush()
 
 
 def check_in(
@@ -157,6 +181,33 @@ def check_in(
     staff = session.get(Staff, principal.staff_id)
     if staff is None:
         raise Forbidden()
+    visit = new_visit(
+        staff,
+        lead,
+        visit_in,
+        consented=current_consent(session, staff_id=staff.id) is not None,
+        device_id=visit_in.get("device_id") or token_device(session, principal),
+        now=now,
+    )
+    session.add(visit)
+    assessment.assess(session, visit, lead, now=now)  # flushes the visit with its verdict
+    refresh_lead_activity(session, lead)
+    return visit, True
+
+
+def new_visit(
+    staff: Staff,
+    lead: Lead,
+    visit_in: dict[str, Any],
+    *,
+    consented: bool,
+    device_id: str,
+    now: datetime,
+    checked_out_at: datetime | None = None,
+) -> Visit:
+    """The row a check-in stores (not yet added or assessed): server times, the privacy gate,
+    the fix and evidence in WGS-84. Raises InvalidFix. `checked_out_at` closes it at once
+    (an offline visit pushed after its check-out)."""
     # Device times in UTC, as every later read returns them: a retry gets the same body.
     captured_at = visit_in["captured_at"].astimezone(UTC)
     upload_time = visit_in.get("upload_device_time")
@@ -164,7 +215,7 @@ def check_in(
     offset = (upload_time - now) if upload_time else None
     visited_at = captured_at - offset if offset is not None else captured_at
     visited_at = min(visited_at, now)
-    reason = _gate(session, staff, visited_at)
+    reason = _gate(staff, consented, visited_at)
     fix = None if reason else _fix_json(visit_in.get("fix"))
     visit = Visit(
         id=visit_in["id"],
@@ -172,7 +223,7 @@ def check_in(
         lead_id=lead.id,
         org_node_id=staff.org_node_id,
         territory_id=lead.territory_id,
-        device_id=visit_in.get("device_id") or _token_device(session, principal),
+        device_id=device_id,
         visited_at=visited_at,
         captured_at=captured_at,
         received_at=now,
@@ -189,6 +240,8 @@ def check_in(
         created_at=now,
         updated_at=now,
     )
+    if checked_out_at is not None:
+        visit.checked_out_at, visit.checkout_received_at = checked_out_at.astimezone(UTC), now
     if reason is None:
         for key in (
             "capture_elapsed_ms",
@@ -205,10 +258,7 @@ def check_in(
         }
         if fix is not None:
             _set_checkin(visit, fix)
-    session.add(visit)
-    assessment.assess(session, visit, lead, now=now)  # flushes the visit with its verdict
-    refresh_lead_activity(session, lead)
-    return visit, True
+    return visit
 
 
 def _set_checkin(visit: Visit, fix: dict[str, Any]) -> None:
@@ -220,9 +270,8 @@ def _set_checkin(visit: Visit, fix: dict[str, Any]) -> None:
     visit.geom = spatial.point(fix["lon"], fix["lat"])
 
 
-def _token_device(session: Session, principal: Principal) -> str:
-    from app.auth.models import Device
-
+def token_device(session: Session, principal: Principal) -> str:
+    """The device id of the caller's token (what a check-in without one was captured on)."""
     if principal.device_pk is None:
         return "unknown"
     return (

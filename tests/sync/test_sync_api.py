@@ -9,63 +9,10 @@ import sqlalchemy as sa
 
 from app.leads import pool
 from app.leads.models import Lead
-from app.org.models import LocationConsent
 from app.sync.models import SyncConflict
 from app.visits.models import Visit
-from tests.factories import auth_header
-from tests.factories_geo import IN_E1, IN_E2, make_geo_org, make_lead, principal_of
-
-ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
-
-@pytest.fixture
-def org(db):
-    org = make_geo_org(db)
-    org.people["rep_e1"].working_hours, org.people["rep_e1"].timezone = ALL_DAY, "UTC"
-    db.add(
-        LocationConsent(
-            staff_id=org["rep_e1"].id, document_version="v1", recorded_by_id=org["rep_e1"].id
-        )
-    )
-    org.leads = [make_lead(db, IN_E1[0], IN_E1[1] + i * 0.001) for i in range(3)]
-    org.e2_lead = make_lead(db, *IN_E2)
-    db.commit()
-    return org
-
-
-class Device:
-    """A test client speaking the protocol for one device of one person."""
-
-    def __init__(self, client, staff, device_id="device-0001"):
-        self.client, self.headers, self.cursor = client, auth_header(client, staff, device_id), None
-
-    def pull(self, cursor="same"):
-        cursor = self.cursor if cursor == "same" else cursor
-        response = self.client.get(
-            "/api/v1/sync/pull",
-            query_string={
-                "last_pulled_at": "null" if cursor is None else cursor,
-                "schema_version": 1,
-                "migration": "null",
-            },
-            headers=self.headers,
-        )
-        assert response.status_code == 200, response.get_json()
-        body = response.get_json()
-        self.cursor = body["timestamp"]
-        return body
-
-    def push(self, changes, cursor=None):
-        return self.client.post(
-            "/api/v1/sync/push",
-            query_string={"last_pulled_at": cursor or self.cursor},
-            json=changes,
-            headers=self.headers,
-        )
-
-
-def ids(body, table, kind):
-    return sorted(r if kind == "deleted" else r["id"] for r in body["changes"][table][kind])
+from tests.factories_geo import IN_E1, IN_E2, make_lead, principal_of
+from tests.sync.devices import Device, ids
 
 
 def test_first_pull_sends_everything_in_scope_as_created(client, org):
@@ -309,64 +256,6 @@ def test_a_visit_pushed_offline_is_checked_in_and_assessed_once(client, db, org)
     body = device.pull()
     assert ids(body, "visits", "updated") == ["offlinevisit0001"]
     assert body["changes"]["visits"]["updated"][0]["verdict"] == stored.verdict
-
-
-def offline_visit(visit_id, lead, captured, *, north_deg=0.0):
-    """A raw visit record checked in offline at `lead`, its fix `north_deg` north of the pin."""
-    millis = int(captured.timestamp() * 1000)
-    return {
-        "id": visit_id,
-        "lead_id": lead.id,
-        "captured_at": millis,
-        "captured_offline": True,
-        "fix_lat": lead.lat + 0.0002 + north_deg,
-        "fix_lon": lead.lon,
-        "fix_accuracy_m": 15,
-        "fix_time": millis - 5000,
-        "fix_provider": "gps",
-        "_status": "created",
-        "_changed": "",
-    }
-
-
-def findings_of(db, visit_id):
-    db.expire_all()
-    return sorted(f["code"] for f in db.get(Visit, visit_id).findings)
-
-
-def test_visits_pushed_together_are_assessed_against_each_other(client, db, org):
-    """A push assesses with history loaded once: later visits still see the earlier ones."""
-    device = Device(client, org["rep_e1"])
-    device.pull()
-    at = datetime.now(UTC) - timedelta(hours=3)
-    first = offline_visit("batchvisit0001", org.leads[0], at)
-    # two minutes later, 55 km north: faster than any train
-    second = offline_visit("batchvisit0002", org.leads[1], at + timedelta(minutes=2), north_deg=0.5)
-    assert device.push({"visits": {"created": [first, second]}}).get_json() == {}
-    assert "motion.impossible_speed" in findings_of(db, "batchvisit0002")
-
-
-def test_a_batch_push_finds_what_separate_pushes_find(client, db, org):
-    at = datetime.now(UTC) - timedelta(hours=5)
-    visits = [
-        offline_visit(f"sepvisit{i:04d}", org.leads[i % 3], at + timedelta(minutes=20 * i))
-        for i in range(4)
-    ]
-    visits[2] = offline_visit(
-        "sepvisit0002", org.leads[2], at + timedelta(minutes=22), north_deg=0.5
-    )
-    device = Device(client, org["rep_e1"], "device-0002")
-    device.pull()
-    for visit in visits:
-        assert device.push({"visits": {"created": [visit]}}).get_json() == {}
-    separately = [findings_of(db, v["id"]) for v in visits]
-    db.execute(sa.delete(Visit).where(Visit.id.like("sepvisit%")))
-    db.commit()
-    together = Device(client, org["rep_e1"], "device-0003")
-    together.pull()
-    assert together.push({"visits": {"created": visits}}).get_json() == {}
-    assert [findings_of(db, v["id"]) for v in visits] == separately
-    assert any("motion.impossible_speed" in codes for codes in separately)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,105 @@
+"""Check-ins in bulk: the offline visits of a sync push, set-based.
+
+The rules and results are those of `service.check_in` one visit at a time (tests compare
+them); only the number of statements changes: visible leads, territory paths, ids already
+taken and the assessment context are read once for the whole batch, the visits are inserted
+together, and the leads' follow-up clocks are refreshed with one query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.errors import Forbidden, NotFound, Problem
+from app.leads import service as leads
+from app.leads.models import Lead
+from app.leads.pool import OutOfTerritory
+from app.org.models import Staff
+from app.org.scope import Principal
+from app.org.staff import current_consent
+from app.visits import assessment, service
+from app.visits.models import Visit
+
+CHUNK = 1_000  # ids per IN list
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """One check-in to log: the CheckInSchema fields, and a check-out time when it has one."""
+
+    visit_in: dict[str, Any]
+    checked_out_at: datetime | None = None
+
+
+Result = tuple[Visit, bool] | Problem  # (visit, created) or why it was refused
+
+
+def check_in_many(
+    session: Session, principal: Principal, check_ins: list[CheckIn], *, now: datetime
+) -> list[Result]:
+    """Log many visits at once, each as `service.check_in` would; one result per check-in.
+
+    A check-in whose id is already stored (or repeated in the batch) returns that visit
+    (created False); a refused one its Problem, while the others go in.
+    """
+    staff = session.get(Staff, principal.staff_id)
+    if staff is None:
+        return [Forbidden() for _ in check_ins]
+    ids = [c.visit_in["id"] for c in check_ins]
+    stored: dict[str, Visit] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        stored.update(
+            (v.id, v) for v in session.scalars(sa.select(Visit).where(Visit.id.in_(chunk)))
+        )
+    visible = leads.visible_leads(session, principal, (c.visit_in["lead_id"] for c in check_ins))
+    outside = leads.outside_territory(session, principal, visible.values())
+    consented = current_consent(session, staff_id=staff.id) is not None
+    token_device: str | None = None
+    results: list[Result] = []
+    pairs: list[tuple[Visit, Lead]] = []
+    for check_in in check_ins:
+        visit_in = check_in.visit_in
+        prior = stored.get(visit_in["id"])
+        if prior is not None:
+            taken = prior.rep_id != principal.staff_id
+            results.append(
+                service.VisitIdTaken(f"Visit id {visit_in['id']!r} is taken.")
+                if taken
+                else (prior, False)
+            )
+            continue
+        lead = visible.get(visit_in["lead_id"])
+        if lead is None:
+            results.append(NotFound(f"Lead {visit_in['lead_id']} not found."))
+            continue
+        if lead.id in outside:
+            results.append(OutOfTerritory(f"Lead {lead.id} is outside your territories."))
+            continue
+        if not visit_in.get("device_id") and token_device is None:
+            token_device = service.token_device(session, principal)
+        try:
+            visit = service.new_visit(
+                staff,
+                lead,
+                visit_in,
+                consented=consented,
+                device_id=visit_in.get("device_id") or token_device,  # type: ignore[arg-type]
+                now=now,
+                checked_out_at=check_in.checked_out_at,
+            )
+        except Problem as problem:
+            results.append(problem)
+            continue
+        stored[visit.id] = visit
+        pairs.append((visit, lead))
+        results.append((visit, True))
+    assessment.assess_many(session, pairs, now=now)
+    session.add_all(visit for visit, _lead in pairs)
+    service.refresh_leads_activity(session, {lead.id: lead for _v, lead in pairs}.values())
+    return results

@@ -1,0 +1,167 @@
+"""Offline visits pushed in bulk: checked in together, as if one by one (app/visits/bulk)."""
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from app.leads.models import Lead
+from app.visits import bulk
+from app.visits.models import Visit
+from tests.factories_geo import IN_E1, make_lead
+from tests.sync.devices import Device, findings_of, offline_visit
+
+
+def test_visits_pushed_together_are_assessed_against_each_other(client, db, org):
+    """A push assesses with history loaded once: later visits still see the earlier ones."""
+    device = Device(client, org["rep_e1"])
+    device.pull()
+    at = datetime.now(UTC) - timedelta(hours=3)
+    first = offline_visit("batchvisit0001", org.leads[0], at)
+    # two minutes later, 55 km north: faster than any train
+    second = offline_visit("batchvisit0002", org.leads[1], at + timedelta(minutes=2), north_deg=0.5)
+    assert device.push({"visits": {"created": [first, second]}}).get_json() == {}
+    assert "motion.impossible_speed" in findings_of(db, "batchvisit0002")
+
+
+def test_a_batch_push_finds_what_separate_pushes_find(client, db, org):
+    at = datetime.now(UTC) - timedelta(hours=5)
+    visits = [
+        offline_visit(f"sepvisit{i:04d}", org.leads[i % 3], at + timedelta(minutes=20 * i))
+        for i in range(4)
+    ]
+    visits[2] = offline_visit(
+        "sepvisit0002", org.leads[2], at + timedelta(minutes=22), north_deg=0.5
+    )
+    device = Device(client, org["rep_e1"], "device-0002")
+    device.pull()
+    for visit in visits:
+        assert device.push({"visits": {"created": [visit]}}).get_json() == {}
+    separately = [findings_of(db, v["id"]) for v in visits]
+    db.execute(sa.delete(Visit).where(Visit.id.like("sepvisit%")))
+    db.commit()
+    together = Device(client, org["rep_e1"], "device-0003")
+    together.pull()
+    assert together.push({"visits": {"created": visits}}).get_json() == {}
+    assert [findings_of(db, v["id"]) for v in visits] == separately
+    assert any("motion.impossible_speed" in codes for codes in separately)
+
+
+def test_a_push_logs_the_good_visits_and_refuses_the_rest_each_with_its_reason(client, db, org):
+    rep = org["rep_e1"]
+    mine_elsewhere = make_lead(db, IN_E1[0] + 0.002, IN_E1[1])
+    mine_elsewhere.owner_id, mine_elsewhere.territory_id = rep.id, None  # left its territory
+    db.commit()
+    at = datetime.now(UTC) - timedelta(hours=2)
+    other = Device(client, org["rep_e1b"], "device-0009")
+    other.pull()
+    taken = offline_visit("takenvisit000001", org.leads[0], at)
+    assert other.push({"visits": {"created": [taken]}}).get_json() == {}
+    good = offline_visit("goodvisit0000001", org.leads[0], at)
+    closed = offline_visit("goodvisit0000002", org.leads[1], at + timedelta(minutes=40))
+    closed["checked_out_at"] = closed["captured_at"] + 20 * 60_000
+    visits = [
+        good,
+        offline_visit("badvisit00000001", org.e2_lead, at),  # another team's lead
+        offline_visit("badvisit00000002", mine_elsewhere, at),
+        {**offline_visit("badvisit00000003", org.leads[2], at), "fix_lat": 95.0},
+        {**offline_visit("badvisit00000004", org.leads[2], at), "captured_at": "soon"},
+        offline_visit("takenvisit000001", org.leads[0], at),
+        closed,
+        good,  # the same record twice: logged once
+    ]
+    device = Device(client, rep)
+    device.pull()
+    response = device.push({"visits": {"created": visits}})
+    assert response.status_code == 200, response.get_json()
+    refused = response.get_json()["experimentalRejectedIds"]["visits"]
+    assert sorted(refused) == [
+        "badvisit00000001",
+        "badvisit00000002",
+        "badvisit00000003",
+        "badvisit00000004",
+        "takenvisit000001",
+    ]
+    reasons = client.get("/api/v1/sync/rejections", headers=device.headers).get_json()
+    assert {r["record_id"]: r["code"] for r in reasons} == {
+        "badvisit00000001": "resource.not_found",
+        "badvisit00000002": "out_of_territory",
+        "badvisit00000003": "sync.invalid_record",
+        "badvisit00000004": "sync.invalid_record",
+        "takenvisit000001": "visit.id_taken",
+    }
+    db.expire_all()
+    stored = db.scalars(sa.select(Visit).where(Visit.rep_id == rep.id)).all()
+    assert sorted(v.id for v in stored) == ["goodvisit0000001", "goodvisit0000002"]
+    assert db.get(Visit, "goodvisit0000002").checked_out_at is not None
+    assert db.get(Visit, "takenvisit000001").rep_id == org["rep_e1b"].id
+    body = device.pull()
+    assert {r["id"] for r in body["changes"]["visits"]["updated"]} >= {
+        "goodvisit0000001",
+        "goodvisit0000002",
+    }
+
+
+def test_a_pushed_check_out_equals_checking_in_then_out(client, db, org):
+    """Created with its check-out in one push, or checked out by a later push: same visit."""
+    at = datetime.now(UTC) - timedelta(hours=2)
+    out = int((at + timedelta(minutes=25)).timestamp() * 1000)
+    device = Device(client, org["rep_e1"])
+    device.pull()
+    later = offline_visit("closedlater00001", org.leads[0], at)
+    assert device.push({"visits": {"created": [later]}}).get_json() == {}
+    assert device.push({"visits": {"created": [{**later, "checked_out_at": out}]}}).get_json() == {}
+    at_once = offline_visit("closedatonce0001", org.leads[1], at + timedelta(hours=1))
+    closing = {**at_once, "checked_out_at": out + 3_600_000}
+    assert device.push({"visits": {"created": [closing]}}).get_json() == {}
+    db.expire_all()
+    first, second = db.get(Visit, "closedlater00001"), db.get(Visit, "closedatonce0001")
+    assert first.checked_out_at == datetime.fromtimestamp(out / 1000, UTC)
+    assert second.checked_out_at - second.captured_at == timedelta(minutes=25)
+    assert (first.verdict, findings_of(db, first.id)) == (
+        second.verdict,
+        findings_of(db, second.id),
+    )
+
+
+def test_verified_visits_of_a_push_reset_the_leads_follow_up_clock(client, db, org):
+    at = datetime.now(UTC) - timedelta(hours=3)
+    visits = [
+        offline_visit(f"clockvisit{i:06d}", org.leads[0], at + timedelta(hours=i)) for i in range(2)
+    ]
+    device = Device(client, org["rep_e1"])
+    device.pull()
+    assert device.push({"visits": {"created": visits}}).get_json() == {}
+    db.expire_all()
+    verified = db.scalars(
+        sa.select(Visit.visited_at).where(
+            Visit.lead_id == org.leads[0].id, Visit.verdict == "verified"
+        )
+    ).all()
+    assert verified, "honest visits are verified"
+    assert db.get(Lead, org.leads[0].id).last_verified_at == max(verified)
+
+
+def test_a_batch_the_database_refuses_goes_in_one_by_one(client, db, org, monkeypatch):
+    """Should the batch insert fail (the same id inserted concurrently), nothing of it stays and
+    every visit is applied on its own, as before batching."""
+    real = bulk.check_in_many
+
+    def refused_once(*args, **kwargs):
+        monkeypatch.setattr(bulk, "check_in_many", real)
+        real(*args, **kwargs)
+        raise sa.exc.IntegrityError("INSERT INTO visits", {}, Exception("duplicate key"))
+
+    monkeypatch.setattr(bulk, "check_in_many", refused_once)
+    at = datetime.now(UTC) - timedelta(hours=4)
+    visits = [
+        offline_visit(f"fallback{i:08d}", org.leads[i], at + timedelta(minutes=30 * i))
+        for i in range(3)
+    ]
+    device = Device(client, org["rep_e1"])
+    device.pull()
+    assert device.push({"visits": {"created": visits}}).get_json() == {}
+    db.expire_all()
+    stored = db.scalars(sa.select(Visit.id).where(Visit.id.like("fallback%"))).all()
+    assert sorted(stored) == [v["id"] for v in visits]
+    body = device.pull()
+    assert sorted(r["id"] for r in body["changes"]["visits"]["updated"]) == sorted(stored)
