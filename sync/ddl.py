@@ -65,22 +65,78 @@ _CURRENT = "(SELECT value FROM sync_counter WHERE id = 1)"
 _BUMP = "UPDATE sync_counter SET value = value + 1 WHERE id = 1;"
 
 
+def pg_stamp_function(table: str, columns: Iterable[str]) -> str:
+    """The stamp function of a table with tracked columns: each column compared directly.
+
+    The generic waypoint_sync_stamp turns both row versions into JSON to compare columns by
+    name, which costs more than the rest of the write (a third of a millisecond per row).
+    """
+    cols = list(columns)
+    initial = ", ".join(f"'{c}', v" for c in cols)
+    changed = "\n".join(
+        f"    IF NEW.{c} IS DISTINCT FROM OLD.{c} THEN "
+        f"cv := jsonb_set(cv, '{{{c}}}', to_jsonb(v)); END IF;"
+        for c in cols
+    )
+    return f"""
+CREATE OR REPLACE FUNCTION {table}_sync_stamp() RETURNS trigger AS $$
+DECLARE v bigint := waypoint_sync_version(); cv jsonb;
+BEGIN
+  NEW.sync_version := v;
+  IF TG_OP = 'INSERT' THEN
+    NEW.col_versions := jsonb_build_object({initial})::json;
+  ELSE
+    cv := coalesce(OLD.col_versions::jsonb, '{{}}'::jsonb);
+{changed}
+    NEW.col_versions := cv::json;
+  END IF;
+  RETURN NEW;
+END $$ LANGUAGE plpgsql
+"""
+
+
 def pg_triggers(table: str, columns: Iterable[str]) -> list[str]:
     """Stamp and tombstone triggers for one table (PostgreSQL)."""
-    args = ", ".join(f"'{c}'" for c in columns)
+    return [*pg_stamp_trigger(table, columns), pg_tombstone_trigger(table)]
+
+
+def pg_stamp_trigger(table: str, columns: Iterable[str]) -> list[str]:
+    """The stamp trigger of one table, with its own function when it tracks columns."""
+    cols = list(columns)
+    if not cols:
+        return [
+            f"CREATE TRIGGER {table}_sync_stamp BEFORE INSERT OR UPDATE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION waypoint_sync_stamp()"
+        ]
     return [
+        pg_stamp_function(table, cols),
         f"CREATE TRIGGER {table}_sync_stamp BEFORE INSERT OR UPDATE ON {table} "
-        f"FOR EACH ROW EXECUTE FUNCTION waypoint_sync_stamp({args})",
-        f"CREATE TRIGGER {table}_sync_tombstone AFTER DELETE ON {table} "
-        "FOR EACH ROW EXECUTE FUNCTION waypoint_sync_tombstone()",
+        f"FOR EACH ROW EXECUTE FUNCTION {table}_sync_stamp()",
     ]
 
 
+def pg_generic_stamp_trigger(table: str, columns: Iterable[str]) -> str:
+    """The stamp trigger as migration 0004 first made it (the generic function, by name)."""
+    args = ", ".join(f"'{c}'" for c in columns)
+    return (
+        f"CREATE TRIGGER {table}_sync_stamp BEFORE INSERT OR UPDATE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION waypoint_sync_stamp({args})"
+    )
+
+
+def pg_tombstone_trigger(table: str) -> str:
+    return (
+        f"CREATE TRIGGER {table}_sync_tombstone AFTER DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION waypoint_sync_tombstone()"
+    )
+
+
 def pg_drop_triggers(table: str) -> list[str]:
-    """Drop the triggers of one table (PostgreSQL)."""
+    """Drop the triggers of one table, and its own stamp function (PostgreSQL)."""
     return [
         f"DROP TRIGGER IF EXISTS {table}_sync_stamp ON {table}",
         f"DROP TRIGGER IF EXISTS {table}_sync_tombstone ON {table}",
+        f"DROP FUNCTION IF EXISTS {table}_sync_stamp()",
     ]
 
 
