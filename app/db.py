@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from geoalchemy2.admin.dialects.sqlite import init_spatialite
@@ -66,7 +66,11 @@ class Base(DeclarativeBase):
 
 class SyncStamped:
     """Rows of synced tables: `sync_version` is stamped by database triggers (sync/ddl.py),
-    never written by the application."""
+    never written by the application, nor read back after an insert: without RETURNING
+    (SQLAlchemy's eager defaults) a batch of rows goes to the driver's executemany instead of
+    being rendered as one huge statement."""
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"eager_defaults": False}
 
     sync_version: Mapped[int] = mapped_column(sa.BigInteger, server_default="1", index=True)
 
