@@ -700,7 +700,11 @@ def run(args: argparse.Namespace) -> None:
         token = login(client)
         pulls = measure_pulls(args, db.url, tmp, keys, token)
         if args.profile:
-            profile("first pull, gzip", lambda: first_pull(client, token, accept_gzip=True))
+            profile(
+                "first pull, gzip",
+                lambda: first_pull(client, token, accept_gzip=True),
+                args.profile_top,
+            )
         pushes = measure_pushes(args, client, token, engine, data["targets"])
         if args.profile:
             rng = random.Random(99)
@@ -716,7 +720,7 @@ def run(args: argparse.Namespace) -> None:
                     headers={"Authorization": f"Bearer {token}"},
                 )
 
-            profile(f"push of {args.profile_visits} visits", one_push)
+            profile(f"push of {args.profile_visits} visits", one_push, args.profile_top)
         versions = software(engine)
         engine.dispose()
 
@@ -778,6 +782,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--quick", action="store_true", help="small run, to check it works")
     parser.add_argument("--profile", action="store_true", help="cProfile one pull and one push")
+    parser.add_argument("--profile-top", type=int, default=25, help="functions listed")
     # the child process measuring pulls
     parser.add_argument("--child-pull", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)

@@ -113,26 +113,41 @@ def _device_ids(
 BATCH_KEY = "waypoint.visits.assessment_batch"
 BATCH_MARGIN = timedelta(days=7)  # history loaded beyond the batch's window, for later visits
 RECENT_LIMIT = 300
-PROBES_PER_STATEMENT = 500  # peer boxes per statement (bind parameter limits)
+PROBES_PER_STATEMENT = 1_000  # peer search boxes per statement
+PROBE_COLUMNS = (
+    ("n", sa.Integer()),
+    ("rep_id", sa.Integer()),
+    *((bound, sa.Float()) for bound in ("x0", "y0", "x1", "y1")),
+)
 _when = operator.itemgetter(0)
 
 
 @dataclass
 class _History:
-    """A rep's check-ins over [start, end], ordered by visit time; a batch keeps it current."""
+    """A rep's check-ins over [start, end], ordered by visit time; a batch keeps it current.
+
+    `keys` (visited_at, id) and `summaries` are parallel sorted lists, so the day around a
+    visit and its latest history are slices found by bisection.
+    """
 
     start: datetime
     end: datetime
-    order: list[tuple[datetime, str]] = field(default_factory=list)  # (visited_at, id), sorted
-    summaries: dict[str, tuple[datetime, spoof.VisitSummary]] = field(default_factory=dict)
+    keys: list[tuple[datetime, str]] = field(default_factory=list)
+    summaries: list[spoof.VisitSummary] = field(default_factory=list)
+    when: dict[str, datetime] = field(default_factory=dict)  # visit id -> visited_at
 
     @classmethod
     def of_rows(cls, start: datetime, end: datetime, rows: Any) -> _History:
         history = cls(start, end)
-        for row in rows:
-            for summary in _summaries([row]):
-                history.summaries[summary.visit_id] = (row.visited_at, summary)
-        history.order = sorted((when, vid) for vid, (when, _s) in history.summaries.items())
+        located = {
+            summary.visit_id: (row.visited_at, summary)
+            for row in rows
+            for summary in _summaries([row])
+        }
+        for key, summary in sorted(((when, vid), s) for vid, (when, s) in located.items()):
+            history.keys.append(key)
+            history.summaries.append(summary)
+            history.when[key[1]] = key[0]
         return history
 
     def covers(self, start: datetime, end: datetime) -> bool:
@@ -140,31 +155,33 @@ class _History:
 
     def put(self, visit: Visit) -> None:
         """Add, move or drop (no location) the visit's summary."""
-        old = self.summaries.pop(visit.id, None)
+        old = self.when.pop(visit.id, None)
         if old is not None:
-            self.order.pop(bisect.bisect_left(self.order, (old[0], visit.id)))
+            i = bisect.bisect_left(self.keys, (old, visit.id))
+            del self.keys[i], self.summaries[i]
         summaries = _summaries([visit])
         if summaries and self.start <= visit.visited_at <= self.end:
-            self.summaries[visit.id] = (visit.visited_at, summaries[0])
-            bisect.insort(self.order, (visit.visited_at, visit.id))
+            key = (visit.visited_at, visit.id)
+            i = bisect.bisect_left(self.keys, key)
+            self.keys.insert(i, key)
+            self.summaries.insert(i, summaries[0])
+            self.when[visit.id] = visit.visited_at
 
     def around(
         self, visit_id: str, at: datetime
     ) -> tuple[tuple[spoof.VisitSummary, ...], tuple[spoof.VisitSummary, ...]]:
         """Other check-ins within a day of `at`, and the latest 300 of the 30 days before."""
-        order, summaries = self.order, self.summaries
-        lo = bisect.bisect_left(order, at - HISTORY, key=_when)
-        hi = bisect.bisect_right(order, at + DAY, key=_when)
-        day_lo = bisect.bisect_left(order, at - DAY, lo, hi, key=_when)
-        day = tuple(summaries[vid][1] for _w, vid in order[day_lo:hi] if vid != visit_id)
-        recent: list[spoof.VisitSummary] = []
-        for i in range(hi - 1, lo - 1, -1):
-            vid = order[i][1]
-            if vid != visit_id:
-                recent.append(summaries[vid][1])
-                if len(recent) == RECENT_LIMIT:
-                    break
-        return day, tuple(recent)
+        keys, summaries = self.keys, self.summaries
+        lo = bisect.bisect_left(keys, at - HISTORY, key=_when)
+        hi = bisect.bisect_right(keys, at + DAY, key=_when)
+        day_lo = bisect.bisect_left(keys, at - DAY, lo, hi, key=_when)
+        day = summaries[day_lo:hi]
+        recent = summaries[max(lo, hi - RECENT_LIMIT - 1) : hi]
+        recent.reverse()
+        if visit_id in self.when:  # a stored visit assessed again: not its own neighbour
+            day = [s for s in day if s.visit_id != visit_id]
+            recent = [s for s in recent if s.visit_id != visit_id]
+        return tuple(day), tuple(recent[:RECENT_LIMIT])
 
 
 @dataclass
@@ -354,42 +371,34 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 def _peers(session: Session, visits: list[Visit]) -> dict[str, list[spoof.VisitSummary]]:
     """Other reps' check-ins within a day and PEER_RADIUS_M of each located visit.
 
-    One statement per few hundred visits: a VALUES list of search boxes joined with visits
-    through the spatial index, each row tagged with the visit it is a peer of.
+    One statement per few hundred visits: their search boxes, sent as one JSON parameter,
+    joined with visits through the spatial index; each row is tagged with the visit it is a
+    peer of, and the day around that visit is applied here.
     """
     dialect = _dialect(session)
     found: dict[str, list[spoof.VisitSummary]] = {}
     located = [v for v in visits if v.lat is not None and v.lon is not None]
     for chunk in _chunks(located, PROBES_PER_STATEMENT):
-        rows = []
-        for n, visit in enumerate(chunk):
-            x0, y0, x1, y1 = spatial.bbox_around(visit.lat, visit.lon, PEER_RADIUS_M)
-            at = visit.visited_at
-            rows.append((n, visit.rep_id, x0, y0, x1, y1, at - DAY, at + DAY))
-        probes = (
-            sa.values(
-                sa.column("n", sa.Integer),
-                sa.column("rep_id", sa.Integer),
-                *(sa.column(name, sa.Float) for name in ("x0", "y0", "x1", "y1")),
-                sa.column("t0", Visit.visited_at.type),
-                sa.column("t1", Visit.visited_at.type),
-                name="probes",
-            )
-            .data(rows)
-            .cte("probes")
-        )
+        boxes = [
+            (n, visit.rep_id, *spatial.bbox_around(visit.lat, visit.lon, PEER_RADIUS_M))
+            for n, visit in enumerate(chunk)
+        ]
+        probes = spatial.json_rows(dialect, "probes", PROBE_COLUMNS, boxes)
         box = (probes.c.x0, probes.c.y0, probes.c.x1, probes.c.y1)
+        times = [visit.visited_at for visit in chunk]
         stmt = sa.select(probes.c.n, *SUMMARY_COLUMNS).join_from(
             probes,
             Visit,
             sa.and_(
                 spatial.in_bbox(dialect, Visit.__table__, box),  # type: ignore[arg-type]
-                Visit.visited_at.between(probes.c.t0, probes.c.t1),
+                Visit.visited_at.between(min(times) - DAY, max(times) + DAY),
                 Visit.rep_id != probes.c.rep_id,
             ),
         )
         for row in session.execute(stmt):
-            found.setdefault(chunk[row.n].id, []).extend(_summaries([row]))
+            visit = chunk[row.n]
+            if abs(row.visited_at - visit.visited_at) <= DAY:
+                found.setdefault(visit.id, []).extend(_summaries([row]))
     return found
 
 

@@ -5,9 +5,11 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from app.leads.models import Lead
+from app.org.models import LocationConsent
 from app.visits import bulk
 from app.visits.models import Visit
 from tests.factories_geo import IN_E1, make_lead
+from tests.sync.conftest import ALL_DAY
 from tests.sync.devices import Device, findings_of, offline_visit
 
 
@@ -165,3 +167,33 @@ def test_a_batch_the_database_refuses_goes_in_one_by_one(client, db, org, monkey
     assert sorted(stored) == [v["id"] for v in visits]
     body = device.pull()
     assert sorted(r["id"] for r in body["changes"]["visits"]["updated"]) == sorted(stored)
+
+
+def test_a_push_sees_other_reps_replays_and_its_devices_uptime(client, db, org):
+    """What the batch loads set-based still finds what one-by-one loading found: another rep
+    at the same coordinates, evidence replayed inside the push, an uptime clock that jumped."""
+    at = datetime.now(UTC) - timedelta(hours=2)
+    precise = {"fix_accuracy_m": 5, "fix_lat": org.leads[0].lat + 0.00021234}
+    rep_e1b = org["rep_e1b"]
+    rep_e1b.working_hours, rep_e1b.timezone = ALL_DAY, "UTC"
+    db.add(LocationConsent(staff_id=rep_e1b.id, document_version="v1", recorded_by_id=rep_e1b.id))
+    db.commit()
+    colleague = Device(client, org["rep_e1b"], "device-0007")
+    colleague.pull()
+    earlier = at - timedelta(minutes=1)
+    first = {**offline_visit("colleague0000001", org.leads[0], earlier), **precise}
+    assert colleague.push({"visits": {"created": [first]}}).get_json() == {}
+    clocks = {"upload_elapsed_ms": 5_000_000, "upload_boot_count": 2, "device_id": "device-0001"}
+    copied = {**offline_visit("copiedvisit00001", org.leads[0], at), **precise, **clocks}
+    replayed = {**copied, "id": "copiedvisit00002", "notes": "same evidence, new id"}
+    device = Device(client, org["rep_e1"])
+    device.pull()
+    assert device.push({"visits": {"created": [copied, replayed]}}).get_json() == {}
+    assert "place.shared_coordinates" in findings_of(db, "copiedvisit00001")
+    assert "replay.payload" in findings_of(db, "copiedvisit00002")
+    original = db.get(Visit, "copiedvisit00002").findings
+    assert {"original_visit_id": "copiedvisit00001"} in [f["data"] for f in original]
+    ten_hours_on = {**clocks, "upload_elapsed_ms": 5_000_000 + 36_000_000}
+    jumped = {**offline_visit("jumpedclock00001", org.leads[1], at), **ten_hours_on}
+    assert device.push({"visits": {"created": [jumped]}}).get_json() == {}
+    assert "clock.uptime_mismatch" in findings_of(db, "jumpedclock00001")

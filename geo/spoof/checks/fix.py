@@ -180,14 +180,18 @@ def check_repeated_coordinates(ctx: AssessmentContext, th: Thresholds) -> list[F
     if fix is None or acc is None or acc > th.precise_accuracy_m:
         return []
     key = coordinate_key(fix.lat, fix.lon, th.frozen_decimals)
-    lat_key, decimals = key[0], th.frozen_decimals
+    # Coordinates that round alike differ by at most one unit of the last decimal: a cheap
+    # subtraction rules out almost every visit before rounding.
+    near, lat = 1.5 * 10.0**-th.frozen_decimals, fix.lat
     for other in (*ctx.day_visits, *ctx.recent_visits):
-        if round(other.lat, decimals) != lat_key:  # the cheap test first: most visits differ
+        if not abs(other.lat - lat) <= near:
             continue
         if other.visit_id == ctx.evidence.visit_id or not in_range(other.lat, other.lon):
             continue
         apart = abs(span_s(other.fix_time, fix.fix_time))
-        if coordinate_key(other.lat, other.lon, decimals) == key and apart >= th.repeat_min_gap_s:
+        if coordinate_key(other.lat, other.lon, th.frozen_decimals) == key and (
+            apart >= th.repeat_min_gap_s
+        ):
             message = (
                 f"The check-in coordinates are identical, to the centimetre, to those of the "
                 f"rep's visit {other.visit_id} {wording.duration(apart)} apart. Satellite fixes "
