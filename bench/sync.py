@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import collections
 import cProfile
+import gc
 import gzip
 import io
 import json
@@ -696,6 +697,7 @@ def run(args: argparse.Namespace) -> None:
             file=sys.stderr,
         )
         app = create_app(settings, sessions=factory)
+        gc.freeze()  # as wsgi.py does once the app is built
         client = app.test_client()
         token = login(client)
         pulls = measure_pulls(args, db.url, tmp, keys, token)
