@@ -6,14 +6,12 @@ search reaches the spatial index and in the DDL bookkeeping SpatiaLite needs.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 import sqlalchemy as sa
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy.dialects.postgresql import JSONB
 
 from geo.distance import EARTH_RADIUS_M
 
@@ -82,32 +80,6 @@ def covers_point(dialect: str, geom: Any, lon: Bound, lat: Bound) -> sa.ColumnEl
     if dialect == "postgresql":
         return sa.func.ST_Covers(geom, sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), SRID))
     return sa.func.ST_Covers(geom, sa.func.MakePoint(lon, lat, SRID)) == 1
-
-
-def json_rows(
-    dialect: str, name: str, columns: tuple[tuple[str, Any], ...], rows: list[tuple[Any, ...]]
-) -> sa.Subquery:
-    """Rows sent as one JSON bind parameter, as a table named `name` with typed `columns`.
-
-    A statement joining a thousand search boxes this way has one parameter, not thousands:
-    building and sending a VALUES list that size cost more than running the search.
-    """
-    document = sa.bindparam(f"{name}_json", json.dumps(rows), type_=sa.String)
-    if dialect == "postgresql":
-        elements = sa.func.jsonb_array_elements(sa.cast(document, JSONB)).table_valued(
-            sa.column("value", JSONB)
-        )
-        values = [
-            sa.cast(elements.c.value[i].astext, type_).label(column)
-            for i, (column, type_) in enumerate(columns)
-        ]
-    else:
-        elements = sa.func.json_each(document).table_valued("value")
-        values = [
-            sa.type_coerce(sa.func.json_extract(elements.c.value, f"$[{i}]"), type_).label(column)
-            for i, (column, type_) in enumerate(columns)
-        ]
-    return sa.select(*values).select_from(elements).subquery(name)
 
 
 def drop_spatial_table(op: Any, table: str, geometry_columns: tuple[str, ...]) -> None:

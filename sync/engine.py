@@ -23,6 +23,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from sync.params import json_rows
+
 Raw = dict[str, Any]
 # A first pull reads and records tens of thousands of rows: stream them in batches (server-side
 # cursor on PostgreSQL) and insert holdings in chunks, so that only the raw records stay whole.
@@ -224,20 +226,7 @@ def _record_holdings(
     elif sent_new:
         for chunk in _chunks(sent_new):
             session.execute(sa.delete(dr).where(scope, dr.c.record_id.in_(chunk)))
-    for chunk in _chunks(sent_new, INSERT_ROWS):
-        session.execute(
-            sa.insert(dr),
-            [
-                {
-                    "device_pk": device_pk,
-                    "table_name": table,
-                    "record_id": rid,
-                    "added_version": version,
-                    "removed_version": None,
-                }
-                for rid in chunk
-            ],
-        )
+    _hold(session, store, device_pk=device_pk, table=table, ids=sent_new, version=version)
     kept = [r["id"] for r in changes.updated] if not reset else []
     for chunk in _chunks(kept):
         session.execute(
@@ -249,6 +238,28 @@ def _record_holdings(
         session.execute(
             sa.update(dr).where(scope, dr.c.record_id.in_(chunk)).values(removed_version=version)
         )
+
+
+def _hold(
+    session: Session, store: Store, *, device_pk: int, table: str, ids: list[str], version: int
+) -> None:
+    """Record that the device holds `ids` as of `version` (no row of them may exist yet).
+
+    The ids travel as one JSON parameter per few thousand: a first pull records tens of
+    thousands, and the driver's executemany cost ~50 microseconds a row on PostgreSQL.
+    """
+    dialect = session.get_bind().dialect.name
+    for chunk in _chunks(ids, INSERT_ROWS):
+        held = json_rows(dialect, "held", (("record_id", sa.String()),), [[i] for i in chunk])
+        rows = sa.select(
+            sa.literal(device_pk, sa.Integer()),
+            sa.literal(table, sa.String()),
+            held.c.record_id,
+            sa.literal(version, sa.BigInteger()),
+            sa.null(),
+        )
+        columns = ["device_pk", "table_name", "record_id", "added_version", "removed_version"]
+        session.execute(sa.insert(store.device_records).from_select(columns, rows))
 
 
 def note_pushed(
@@ -267,20 +278,8 @@ def note_pushed(
     scope = sa.and_(dr.c.device_pk == device_pk, dr.c.table_name == table)
     for chunk in _chunks(ids):
         session.execute(sa.delete(dr).where(scope, dr.c.record_id.in_(chunk)))
-    if ids and not removed:
-        session.execute(
-            sa.insert(dr),
-            [
-                {
-                    "device_pk": device_pk,
-                    "table_name": table,
-                    "record_id": rid,
-                    "added_version": cursor,
-                    "removed_version": None,
-                }
-                for rid in ids
-            ],
-        )
+    if not removed:
+        _hold(session, store, device_pk=device_pk, table=table, ids=ids, version=cursor)
 
 
 def _chunks(items: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:

@@ -27,6 +27,7 @@ from app.leads.models import Lead
 from app.visits.models import Visit, VisitPhoto
 from geo import spoof
 from geo.datums import Datum
+from sync.params import json_rows
 
 DAY = timedelta(hours=24)
 HISTORY = timedelta(days=30)
@@ -383,7 +384,7 @@ def _peers(session: Session, visits: list[Visit]) -> dict[str, list[spoof.VisitS
             (n, visit.rep_id, *spatial.bbox_around(visit.lat, visit.lon, PEER_RADIUS_M))
             for n, visit in enumerate(chunk)
         ]
-        probes = spatial.json_rows(dialect, "probes", PROBE_COLUMNS, boxes)
+        probes = json_rows(dialect, "probes", PROBE_COLUMNS, boxes)
         box = (probes.c.x0, probes.c.y0, probes.c.x1, probes.c.y1)
         times = [visit.visited_at for visit in chunk]
         stmt = sa.select(probes.c.n, *SUMMARY_COLUMNS).join_from(
