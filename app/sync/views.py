@@ -55,7 +55,7 @@ def _json_chunks(value: Any) -> Iterator[bytes]:
     elif isinstance(value, list) and len(value) > ENCODE_BATCH:
         yield b"["
         for start in range(0, len(value), ENCODE_BATCH):
-            part = ",".join(_dumps(item) for item in value[start : start + ENCODE_BATCH])
+            part = _dumps(value[start : start + ENCODE_BATCH])[1:-1]  # one call per batch
             yield ("," if start else "").encode() + part.encode()
         yield b"]"
     else:
