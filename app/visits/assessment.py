@@ -242,10 +242,6 @@ def invalidate(session: Session) -> None:
         session.info[BATCH_KEY] = _Batch(persistent=True)
 
 
-def _summary_query() -> sa.Select[Any]:
-    return sa.select(*SUMMARY_COLUMNS)
-
-
 @functools.cache
 def _statements(dialect: str) -> dict[str, Any]:
     """The context queries, built once per dialect with bind parameters (building a statement
