@@ -182,10 +182,11 @@ def check_repeated_coordinates(ctx: AssessmentContext, th: Thresholds) -> list[F
     key = coordinate_key(fix.lat, fix.lon, th.frozen_decimals)
     # Coordinates that round alike differ by at most one unit of the last decimal: a cheap
     # subtraction rules out almost every visit before rounding.
-    near, lat = 1.5 * 10.0**-th.frozen_decimals, fix.lat
-    for other in (*ctx.day_visits, *ctx.recent_visits):
-        if not abs(other.lat - lat) <= near:
-            continue
+    near = 1.5 * 10.0**-th.frozen_decimals
+    low, high = fix.lat - near, fix.lat + near
+    close = [o for o in ctx.day_visits if low <= o.lat <= high]
+    close += [o for o in ctx.recent_visits if low <= o.lat <= high]
+    for other in close:
         if other.visit_id == ctx.evidence.visit_id or not in_range(other.lat, other.lon):
             continue
         apart = abs(span_s(other.fix_time, fix.fix_time))
