@@ -60,22 +60,23 @@ SUMMARY_COLUMNS = (
 )
 
 
-def _summaries(rows: Any) -> tuple[spoof.VisitSummary, ...]:
-    """Rows of SUMMARY_COLUMNS as the checks' summaries; visits without a location drop out."""
-    return tuple(
-        spoof.VisitSummary(
-            visit_id=row.id,
-            rep_id=str(row.rep_id),
-            lat=row.lat,
-            lon=row.lon,
-            fix_time=row.fix_time or row.visited_at,
-            checked_in_at=row.captured_at,
-            accuracy_m=row.accuracy_m,
-            checked_out_at=row.checked_out_at,
-        )
-        for row in rows
-        if row.lat is not None and row.lon is not None
+def _summary(row: Any) -> spoof.VisitSummary:
+    """A located row of SUMMARY_COLUMNS as the checks' summary."""
+    return spoof.VisitSummary(
+        visit_id=row.id,
+        rep_id=str(row.rep_id),
+        lat=row.lat,
+        lon=row.lon,
+        fix_time=row.fix_time or row.visited_at,
+        checked_in_at=row.captured_at,
+        accuracy_m=row.accuracy_m,
+        checked_out_at=row.checked_out_at,
     )
+
+
+def _summaries(rows: Any) -> list[spoof.VisitSummary]:
+    """Rows of SUMMARY_COLUMNS as the checks' summaries; visits without a location drop out."""
+    return [_summary(row) for row in rows if row.lat is not None and row.lon is not None]
 
 
 def _photo(row: VisitPhoto) -> spoof.Photo:
@@ -112,23 +113,32 @@ def _device_ids(
 
 
 BATCH_KEY = "waypoint.visits.assessment_batch"
-BATCH_MARGIN = timedelta(days=7)  # history loaded beyond the batch's window, for later visits
+BATCH_MARGIN = timedelta(days=1)  # history loaded beyond the batch's window, for later visits
 RECENT_LIMIT = 300
 PROBES_PER_STATEMENT = 1_000  # peer search boxes per statement
 PROBE_COLUMNS = (
     ("n", sa.Integer()),
     ("rep_id", sa.Integer()),
     *((bound, sa.Float()) for bound in ("x0", "y0", "x1", "y1")),
+    ("since", sa.DateTime(timezone=True)),
+    ("until", sa.DateTime(timezone=True)),
 )
 _when = operator.itemgetter(0)
+_row_key = operator.attrgetter("visited_at", "id")
+
+
+def _swap(key: tuple[datetime, str]) -> tuple[str, datetime]:
+    return key[1], key[0]
 
 
 @dataclass
 class _History:
     """A rep's check-ins over [start, end], ordered by visit time; a batch keeps it current.
 
-    `keys` (visited_at, id) and `summaries` are parallel sorted lists, so the day around a
-    visit and its latest history are slices found by bisection.
+    Complete over [start, end], and before `start` the latest RECENT_LIMIT of the HISTORY
+    before it: enough for the day around any visit a day inside the window and for its
+    latest history. `keys` (visited_at, id) and `summaries` are parallel sorted lists, so both
+    are slices found by bisection.
     """
 
     start: datetime
@@ -139,17 +149,11 @@ class _History:
 
     @classmethod
     def of_rows(cls, start: datetime, end: datetime, rows: Any) -> _History:
-        history = cls(start, end)
-        located = {
-            summary.visit_id: (row.visited_at, summary)
-            for row in rows
-            for summary in _summaries([row])
-        }
-        for key, summary in sorted(((when, vid), s) for vid, (when, s) in located.items()):
-            history.keys.append(key)
-            history.summaries.append(summary)
-            history.when[key[1]] = key[0]
-        return history
+        """Rows of (visited_at, *SUMMARY_COLUMNS); a visit listed twice counts once."""
+        located = {row.id: row for row in rows if row.lat is not None and row.lon is not None}
+        ordered = sorted(located.values(), key=_row_key)
+        keys = [(row.visited_at, row.id) for row in ordered]
+        return cls(start, end, keys, [_summary(row) for row in ordered], dict(map(_swap, keys)))
 
     def covers(self, start: datetime, end: datetime) -> bool:
         return self.start <= start and end <= self.end
@@ -247,19 +251,15 @@ def _statements(dialect: str) -> dict[str, Any]:
     """The context queries, built once per dialect with bind parameters (building a statement
     cost about as much as running it)."""
     visit_id, rep_id = sa.bindparam("visit_id"), sa.bindparam("rep_id")
-    mine = sa.select(Visit.visited_at, *SUMMARY_COLUMNS).where(
-        Visit.rep_id == rep_id, Visit.id != visit_id
-    )
+    mine = sa.select(Visit.visited_at, *SUMMARY_COLUMNS).where(Visit.rep_id == rep_id)
     return {
         "photos": sa.select(VisitPhoto).where(
             VisitPhoto.visit_id.in_(sa.bindparam("visit_ids", expanding=True))
         ),
-        "history": sa.select(Visit.visited_at, *SUMMARY_COLUMNS).where(
-            Visit.rep_id == rep_id,
-            Visit.visited_at.between(sa.bindparam("start"), sa.bindparam("end")),
-        ),
-        "day": mine.where(Visit.visited_at.between(sa.bindparam("start"), sa.bindparam("end"))),
-        "recent": mine.where(Visit.visited_at.between(sa.bindparam("since"), sa.bindparam("end")))
+        "window": mine.where(Visit.visited_at.between(sa.bindparam("start"), sa.bindparam("end"))),
+        "before": mine.where(
+            Visit.visited_at >= sa.bindparam("since"), Visit.visited_at < sa.bindparam("start")
+        )
         .order_by(Visit.visited_at.desc())
         .limit(RECENT_LIMIT),
         "known_photos": sa.select(
@@ -305,27 +305,25 @@ def _dialect(session: Session) -> str:
 
 
 def _load_histories(session: Session, loaded: _Batch, visits: list[Visit]) -> None:
-    """Each rep's check-ins around the visits: a window once per batch, else day + latest."""
+    """Each rep's check-ins from a day before its first visit to a day after its last, and the
+    latest RECENT_LIMIT before that (unless the batch holds them); a batch that is kept for a
+    whole push loads a margin more, for the visits it will be asked about next."""
     statements = _statements(_dialect(session))
     for rep_id in {v.rep_id for v in visits}:
         times = [v.visited_at for v in visits if v.rep_id == rep_id]
-        start, end = min(times) - HISTORY, max(times) + DAY
+        start, end = min(times) - DAY, max(times) + DAY
         held = loaded.histories.get(rep_id)
         if held is not None and held.covers(start, end):
             continue
-        if not loaded.persistent and len(times) == 1:  # one check-in: two bounded queries
-            (visit,) = (v for v in visits if v.rep_id == rep_id)
-            at, params = visit.visited_at, {"rep_id": rep_id, "visit_id": visit.id}
-            day = session.execute(statements["day"], {**params, "start": at - DAY, "end": end})
-            recent = session.execute(statements["recent"], {**params, "since": start, "end": end})
-            loaded.histories[rep_id] = _History.of_rows(start, end, [*day, *recent])
-            continue
         if held is not None:
             start, end = min(start, held.start), max(end, held.end)
-        start, end = start - BATCH_MARGIN, end + BATCH_MARGIN
-        rows = session.execute(
-            statements["history"], {"rep_id": rep_id, "start": start, "end": end}
-        )
+        if loaded.persistent:
+            start, end = start - BATCH_MARGIN, end + BATCH_MARGIN
+        params = {"rep_id": rep_id, "start": start, "end": end, "since": start - HISTORY}
+        rows = [
+            *session.execute(statements["window"], params),
+            *session.execute(statements["before"], params),
+        ]
         loaded.histories[rep_id] = _History.of_rows(start, end, rows)
 
 
@@ -368,34 +366,39 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 def _peers(session: Session, visits: list[Visit]) -> dict[str, list[spoof.VisitSummary]]:
     """Other reps' check-ins within a day and PEER_RADIUS_M of each located visit.
 
-    One statement per few hundred visits: their search boxes, sent as one JSON parameter,
-    joined with visits through the spatial index; each row is tagged with the visit it is a
-    peer of, and the day around that visit is applied here.
+    One statement per thousand visits: their search boxes and day windows, sent as one JSON
+    parameter, each joined with visits through the spatial index (on PostgreSQL the (geom,
+    visited_at) index takes both). The window is the probe's own, not the batch's span: a
+    condition the probes share would let the planner scan that span once and compare it with
+    every probe, which grows with the number of visits in it.
     """
     dialect = _dialect(session)
     found: dict[str, list[spoof.VisitSummary]] = {}
     located = [v for v in visits if v.lat is not None and v.lon is not None]
     for chunk in _chunks(located, PROBES_PER_STATEMENT):
         boxes = [
-            (n, visit.rep_id, *spatial.bbox_around(visit.lat, visit.lon, PEER_RADIUS_M))
+            (
+                n,
+                visit.rep_id,
+                *spatial.bbox_around(visit.lat, visit.lon, PEER_RADIUS_M),
+                (visit.visited_at - DAY).isoformat(),
+                (visit.visited_at + DAY).isoformat(),
+            )
             for n, visit in enumerate(chunk)
         ]
         probes = json_rows(dialect, "probes", PROBE_COLUMNS, boxes)
         box = (probes.c.x0, probes.c.y0, probes.c.x1, probes.c.y1)
-        times = [visit.visited_at for visit in chunk]
         stmt = sa.select(probes.c.n, *SUMMARY_COLUMNS).join_from(
             probes,
             Visit,
             sa.and_(
                 spatial.in_bbox(dialect, Visit.__table__, box),  # type: ignore[arg-type]
-                Visit.visited_at.between(min(times) - DAY, max(times) + DAY),
+                Visit.visited_at.between(probes.c.since, probes.c.until),
                 Visit.rep_id != probes.c.rep_id,
             ),
         )
         for row in session.execute(stmt):
-            visit = chunk[row.n]
-            if abs(row.visited_at - visit.visited_at) <= DAY:
-                found.setdefault(visit.id, []).extend(_summaries([row]))
+            found.setdefault(chunk[row.n].id, []).extend(_summaries([row]))
     return found
 
 
