@@ -83,6 +83,10 @@ class AssessmentContext:
     # day_visits ordered by fix time (ties keep their order): the motion checks look up a
     # visit's neighbours in it by bisection instead of walking the whole day.
     timeline: tuple[VisitSummary, ...] = field(init=False, repr=False, compare=False)
+    # What several checks derive alike from this context (the motion track), computed once.
+    derived: dict[object, object] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "timeline", tuple(sorted(self.day_visits, key=FIX_T)))

@@ -119,12 +119,23 @@ def labelled_fixes(evidence: VisitEvidence) -> list[tuple[Fix, str]]:
     return [(fix, label) for fix, label in labelled if fix is not None]
 
 
-def track(ctx: AssessmentContext, thresholds: Thresholds) -> list[TrackPoint]:
+def track(ctx: AssessmentContext, thresholds: Thresholds) -> tuple[TrackPoint, ...]:
     """This visit's fixes and the rep's other visits around them that day, by fix time.
 
-    Other visits are kept within `teleport_window_s` of this visit's fixes, plus the nearest
-    one before and after: every pair and round trip the motion checks look at involves this
-    visit, so the rest of the day cannot change their outcome (and is not walked).
+    Computed once per context and thresholds (the speed and teleport checks both walk it).
+    """
+    key = (track, thresholds)
+    points = ctx.derived.get(key)
+    if points is None:
+        points = ctx.derived[key] = tuple(_track(ctx, thresholds))
+    return points  # type: ignore[return-value]
+
+
+def _track(ctx: AssessmentContext, thresholds: Thresholds) -> list[TrackPoint]:
+    """The track, built. Other visits are kept within `teleport_window_s` of this visit's
+    fixes, plus the nearest one before and after: every pair and round trip the motion checks
+    look at involves this visit, so the rest of the day cannot change their outcome (and is
+    not walked).
     """
     ev = ctx.evidence
     points: list[TrackPoint] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+from collections.abc import Sequence
 
 from geo.spoof import wording
 from geo.spoof.context import FIX_T, AssessmentContext, VisitSummary
@@ -66,7 +67,7 @@ def check_impossible_speed(ctx: AssessmentContext, th: Thresholds) -> list[Findi
     ]
 
 
-def _far_neighbour(points: list[TrackPoint], i: int, step: int, th: Thresholds) -> int | None:
+def _far_neighbour(points: Sequence[TrackPoint], i: int, step: int, th: Thresholds) -> int | None:
     """Index of the first point before/after `i` that is far from it, past any nearby ones."""
     j = i + step
     while 0 <= j < len(points):
