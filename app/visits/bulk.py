@@ -107,6 +107,7 @@ def check_in_many(
 
 # Every column the application writes (sync_version is the triggers' to stamp).
 INSERTED = tuple(c for c in Visit.__table__.columns if c.name != "sync_version")
+JSON_COLUMNS = frozenset(c.name for c in INSERTED if isinstance(c.type, sa.JSON))
 
 
 def _insert(session: Session, visits: list[Visit]) -> None:
@@ -114,9 +115,18 @@ def _insert(session: Session, visits: list[Visit]) -> None:
 
     The objects stay transient (the caller reads their ids); a flush would spend more time
     tracking a thousand of them than the database spends storing them. `new_visit` and the
-    assessment set every column that has a default, so each row names every column.
+    assessment set every column that has a default, so each row names every column; a JSON
+    column left empty is SQL NULL, as the unit of work leaves it (not JSON 'null').
     """
     if not visits:
         return
-    rows = [{column.name: vars(visit).get(column.key) for column in INSERTED} for visit in visits]
+    rows = [_row(vars(visit)) for visit in visits]
     session.execute(Visit.__table__.insert(), rows)
+
+
+def _row(state: dict[str, Any]) -> dict[str, Any]:
+    row = {column.name: state.get(column.key) for column in INSERTED}
+    for name in JSON_COLUMNS:
+        if row[name] is None:
+            row[name] = sa.null()
+    return row

@@ -197,3 +197,19 @@ def test_a_push_sees_other_reps_replays_and_its_devices_uptime(client, db, org):
     jumped = {**offline_visit("jumpedclock00001", org.leads[1], at), **ten_hours_on}
     assert device.push({"visits": {"created": [jumped]}}).get_json() == {}
     assert "clock.uptime_mismatch" in findings_of(db, "jumpedclock00001")
+
+
+def test_what_a_pushed_visit_leaves_empty_is_sql_null(client, db, org):
+    """The batch insert names every column: an empty JSON column must be NULL, not 'null'."""
+    device = Device(client, org["rep_e1"])
+    device.pull()
+    visit = offline_visit("emptycolumns0001", org.leads[0], datetime.now(UTC) - timedelta(hours=1))
+    assert device.push({"visits": {"created": [visit]}}).get_json() == {}
+    row = db.execute(
+        sa.text(
+            "SELECT checkout_fix IS NULL, checked_out_at IS NULL, review_verdict IS NULL, "
+            "checkin_fix IS NULL, col_versions IS NULL FROM visits WHERE id = :id"
+        ),
+        {"id": visit["id"]},
+    ).one()
+    assert tuple(row) == (True, True, True, False, False)
