@@ -24,11 +24,12 @@ from sqlalchemy.orm import Session
 from app import spatial
 from app.auth.models import Device
 from app.leads.models import Lead
-from app.visits.models import Visit, VisitPhoto
+from app.visits.models import NewVisit, Visit, VisitPhoto
 from geo import spoof
 from geo.datums import Datum
 from sync.params import json_rows
 
+AnyVisit = Visit | NewVisit  # a stored visit, or one a bulk check-in is about to insert
 DAY = timedelta(hours=24)
 HISTORY = timedelta(days=30)
 PHOTO_HISTORY = timedelta(days=180)
@@ -158,7 +159,7 @@ class _History:
     def covers(self, start: datetime, end: datetime) -> bool:
         return self.start <= start and end <= self.end
 
-    def put(self, visit: Visit) -> None:
+    def put(self, visit: AnyVisit) -> None:
         """Add, move or drop (no location) the visit's summary."""
         old = self.when.pop(visit.id, None)
         if old is not None:
@@ -203,7 +204,7 @@ class _Batch:
     uploads: dict[str, spoof.DeviceUpload | None] = field(default_factory=dict)
     payloads: dict[str, list[str]] = field(default_factory=dict)  # hash -> visit ids, oldest first
 
-    def remember(self, visit: Visit) -> None:
+    def remember(self, visit: AnyVisit) -> None:
         """Make a visit just assessed part of what later visits are compared with."""
         held = self.histories.get(visit.rep_id)
         if held is not None:
@@ -304,7 +305,7 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _load_histories(session: Session, loaded: _Batch, visits: list[Visit]) -> None:
+def _load_histories(session: Session, loaded: _Batch, visits: list[AnyVisit]) -> None:
     """Each rep's check-ins from a day before its first visit to a day after its last, and the
     latest RECENT_LIMIT before that (unless the batch holds them); a batch that is kept for a
     whole push loads a margin more, for the visits it will be asked about next."""
@@ -327,7 +328,7 @@ def _load_histories(session: Session, loaded: _Batch, visits: list[Visit]) -> No
         loaded.histories[rep_id] = _History.of_rows(start, end, rows)
 
 
-def _load_uploads(session: Session, loaded: _Batch, visits: list[Visit]) -> None:
+def _load_uploads(session: Session, loaded: _Batch, visits: list[AnyVisit]) -> None:
     """Each device's latest upload before these visits, unless the batch already knows it."""
     statement = _statements(_dialect(session))["previous_upload"]
     ids = [v.id for v in visits]
@@ -347,7 +348,7 @@ def _load_uploads(session: Session, loaded: _Batch, visits: list[Visit]) -> None
         )
 
 
-def _load_payloads(session: Session, loaded: _Batch, visits: list[Visit]) -> None:
+def _load_payloads(session: Session, loaded: _Batch, visits: list[AnyVisit]) -> None:
     """Visits already stored with the same location evidence hash, oldest first."""
     wanted = sorted({v.payload_hash for v in visits if v.payload_hash} - loaded.payloads.keys())
     statement = _statements(_dialect(session))["payloads"]
@@ -363,7 +364,7 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[i : i + size]
 
 
-def _peers(session: Session, visits: list[Visit]) -> dict[str, list[spoof.VisitSummary]]:
+def _peers(session: Session, visits: list[AnyVisit]) -> dict[str, list[spoof.VisitSummary]]:
     """Other reps' check-ins within a day and PEER_RADIUS_M of each located visit.
 
     One statement per thousand visits: their search boxes and day windows, sent as one JSON
@@ -403,7 +404,7 @@ def _peers(session: Session, visits: list[Visit]) -> dict[str, list[spoof.VisitS
 
 
 def evidence_of(
-    session: Session, visit: Visit, photos: list[VisitPhoto] | None = None
+    session: Session, visit: AnyVisit, photos: list[VisitPhoto] | None = None
 ) -> spoof.VisitEvidence:
     """The visit as the pure evidence contract (photos included; loaded unless given)."""
     extra = visit.evidence or {}
@@ -437,7 +438,7 @@ def evidence_of(
 
 
 def _known_photos(
-    session: Session, visit: Visit, lead: Lead, evidence: spoof.VisitEvidence
+    session: Session, visit: AnyVisit, lead: Lead, evidence: spoof.VisitEvidence
 ) -> tuple[spoof.KnownPhoto, ...]:
     """Photos of other visits this visit's photos may copy (none to compare: no query)."""
     if not evidence.photos:
@@ -458,7 +459,7 @@ def _known_photos(
     )
 
 
-def _unverified(visit: Visit) -> None:
+def _unverified(visit: AnyVisit) -> None:
     visit.verdict, visit.score = spoof.Verdict.UNVERIFIED.value, 0
     visit.findings = [
         {
@@ -472,7 +473,7 @@ def _unverified(visit: Visit) -> None:
     ]
 
 
-def assess_many(session: Session, pairs: list[tuple[Visit, Lead]], *, now: datetime) -> None:
+def assess_many(session: Session, pairs: list[tuple[AnyVisit, Lead]], *, now: datetime) -> None:
     """Run every spoof check on each visit, in order, and set verdict, score and findings.
 
     The context of all of them is loaded up front with a few set-based statements; each visit

@@ -23,7 +23,7 @@ from app.org.models import Staff
 from app.org.scope import Principal
 from app.org.staff import current_consent
 from app.visits import assessment, service
-from app.visits.models import Visit
+from app.visits.models import WRITTEN_COLUMNS, NewVisit, Visit
 
 CHUNK = 1_000  # ids per IN list
 
@@ -36,7 +36,7 @@ class CheckIn:
     checked_out_at: datetime | None = None
 
 
-Result = tuple[Visit, bool] | Problem  # (visit, created) or why it was refused
+Result = tuple[Visit | NewVisit, bool] | Problem  # (visit, created) or why it was refused
 
 
 def check_in_many(
@@ -51,7 +51,7 @@ def check_in_many(
     if staff is None:
         return [Forbidden() for _ in check_ins]
     ids = [c.visit_in["id"] for c in check_ins]
-    stored: dict[str, Visit] = {}
+    stored: dict[str, Visit | NewVisit] = {}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         stored.update(
@@ -62,7 +62,7 @@ def check_in_many(
     consented = current_consent(session, staff_id=staff.id) is not None
     token_device: str | None = None
     results: list[Result] = []
-    pairs: list[tuple[Visit, Lead]] = []
+    pairs: list[tuple[NewVisit, Lead]] = []
     for check_in in check_ins:
         visit_in = check_in.visit_in
         prior = stored.get(visit_in["id"])
@@ -84,7 +84,7 @@ def check_in_many(
         if not visit_in.get("device_id") and token_device is None:
             token_device = service.token_device(session, principal)
         try:
-            visit = service.new_visit(
+            columns = service.visit_columns(
                 staff,
                 lead,
                 visit_in,
@@ -96,6 +96,7 @@ def check_in_many(
         except Problem as problem:
             results.append(problem)
             continue
+        visit = NewVisit(**columns)
         stored[visit.id] = visit
         pairs.append((visit, lead))
         results.append((visit, True))
@@ -105,18 +106,14 @@ def check_in_many(
     return results
 
 
-# Every column the application writes (sync_version is the triggers' to stamp).
-INSERTED = tuple(c for c in Visit.__table__.columns if c.name != "sync_version")
-JSON_COLUMNS = frozenset(c.name for c in INSERTED if isinstance(c.type, sa.JSON))
+JSON_COLUMNS = frozenset(c.name for c in WRITTEN_COLUMNS if isinstance(c.type, sa.JSON))
 
 
-def _insert(session: Session, visits: list[Visit]) -> None:
-    """Insert new visits with one executemany, outside the unit of work.
+def _insert(session: Session, visits: list[NewVisit]) -> None:
+    """Insert the new visits with one executemany, outside the unit of work.
 
-    The objects stay transient (the caller reads their ids); a flush would spend more time
-    tracking a thousand of them than the database spends storing them. `new_visit` and the
-    assessment set every column that has a default, so each row names every column; a JSON
-    column left empty is SQL NULL, as the unit of work leaves it (not JSON 'null').
+    They are plain objects (the caller reads their ids); each row names every written column,
+    and a JSON column left empty is SQL NULL, as the unit of work leaves it (not JSON 'null').
     """
     if not visits:
         return
@@ -124,8 +121,8 @@ def _insert(session: Session, visits: list[Visit]) -> None:
     session.execute(Visit.__table__.insert(), rows)
 
 
-def _row(state: dict[str, Any]) -> dict[str, Any]:
-    row = {column.name: state.get(column.key) for column in INSERTED}
+def _row(columns: dict[str, Any]) -> dict[str, Any]:
+    row = {column.name: columns[column.key] for column in WRITTEN_COLUMNS}
     for name in JSON_COLUMNS:
         if row[name] is None:
             row[name] = sa.null()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -99,6 +100,16 @@ class Visit(ColumnVersioned, Base):
     def final_verdict(self) -> str:
         """The team lead's decision when there is one, else the automatic verdict."""
         return self.review_verdict or self.verdict
+
+
+# Every column the application writes (sync_version is the triggers' to stamp).
+WRITTEN_COLUMNS = tuple(c for c in Visit.__table__.columns if c.name != "sync_version")
+
+
+class NewVisit(SimpleNamespace):
+    """A visit a bulk check-in is about to insert: every column in WRITTEN_COLUMNS as a plain
+    attribute. The assessment reads and sets it like a Visit; no ORM instrumentation tracks
+    it (for a thousand visits that cost more than inserting them)."""
 
 
 class VisitPhoto(SyncStamped, Base):

@@ -33,7 +33,7 @@ from app.org.models import Role, Staff
 from app.org.scope import Principal, node_in_scope
 from app.org.staff import current_consent
 from app.visits import assessment
-from app.visits.models import Verdict, Visit, VisitReview
+from app.visits.models import WRITTEN_COLUMNS, Verdict, Visit, VisitReview
 
 LOCATION_KEYS = ("series", "wifi_bssids", "cell_ids")
 
@@ -205,9 +205,32 @@ def new_visit(
     now: datetime,
     checked_out_at: datetime | None = None,
 ) -> Visit:
-    """The row a check-in stores (not yet added or assessed): server times, the privacy gate,
-    the fix and evidence in WGS-84. Raises InvalidFix. `checked_out_at` closes it at once
-    (an offline visit pushed after its check-out)."""
+    """The Visit a check-in stores (not yet added or assessed): see visit_columns."""
+    columns = visit_columns(
+        staff,
+        lead,
+        visit_in,
+        consented=consented,
+        device_id=device_id,
+        now=now,
+        checked_out_at=checked_out_at,
+    )
+    return Visit(**{key: value for key, value in columns.items() if value is not None})
+
+
+def visit_columns(
+    staff: Staff,
+    lead: Lead,
+    visit_in: dict[str, Any],
+    *,
+    consented: bool,
+    device_id: str,
+    now: datetime,
+    checked_out_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Every written column of the visit a check-in stores (None where empty): server times,
+    the privacy gate, the fix and evidence in WGS-84. Raises InvalidFix. `checked_out_at`
+    closes it at once (an offline visit pushed after its check-out)."""
     # Device times in UTC, as every later read returns them: a retry gets the same body.
     captured_at = visit_in["captured_at"].astimezone(UTC)
     upload_time = visit_in.get("upload_device_time")
@@ -217,7 +240,8 @@ def new_visit(
     visited_at = min(visited_at, now)
     reason = _gate(staff, consented, visited_at)
     fix = None if reason else _fix_json(visit_in.get("fix"))
-    visit = Visit(
+    row: dict[str, Any] = dict.fromkeys(c.key for c in WRITTEN_COLUMNS)
+    row.update(
         id=visit_in["id"],
         rep_id=staff.id,
         lead_id=lead.id,
@@ -237,11 +261,12 @@ def new_visit(
         verdict=Verdict.UNVERIFIED.value,
         score=0,
         findings=[],
+        assessed_at=now,
         created_at=now,
         updated_at=now,
     )
     if checked_out_at is not None:
-        visit.checked_out_at, visit.checkout_received_at = checked_out_at.astimezone(UTC), now
+        row["checked_out_at"], row["checkout_received_at"] = checked_out_at.astimezone(UTC), now
     if reason is None:
         for key in (
             "capture_elapsed_ms",
@@ -249,25 +274,26 @@ def new_visit(
             "upload_elapsed_ms",
             "upload_boot_count",
         ):
-            setattr(visit, key, visit_in.get(key))
-        visit.payload_hash = _payload_hash(visit_in)
-        visit.evidence = {
+            row[key] = visit_in.get(key)
+        row["payload_hash"] = _payload_hash(visit_in)
+        row["evidence"] = {
             "series": [f for f in map(_fix_json, visit_in.get("series") or []) if f],
             "wifi_bssids": visit_in.get("wifi_bssids") or [],
             "cell_ids": visit_in.get("cell_ids") or [],
         }
         if fix is not None:
-            _set_checkin(visit, fix)
-    return visit
-
-
-def _set_checkin(visit: Visit, fix: dict[str, Any]) -> None:
-    visit.checkin_fix = fix
-    visit.lat, visit.lon = fix["lat"], fix["lon"]
-    visit.raw_lat, visit.raw_lon, visit.datum = fix["raw_lat"], fix["raw_lon"], fix["datum"]
-    visit.accuracy_m = fix.get("accuracy_m")
-    visit.fix_time = datetime.fromisoformat(fix["fix_time"])
-    visit.geom = spatial.point(fix["lon"], fix["lat"])
+            row.update(
+                checkin_fix=fix,
+                lat=fix["lat"],
+                lon=fix["lon"],
+                raw_lat=fix["raw_lat"],
+                raw_lon=fix["raw_lon"],
+                datum=fix["datum"],
+                accuracy_m=fix.get("accuracy_m"),
+                fix_time=datetime.fromisoformat(fix["fix_time"]),
+                geom=spatial.point(fix["lon"], fix["lat"]),
+            )
+    return row
 
 
 def token_device(session: Session, principal: Principal) -> str:
