@@ -1,8 +1,8 @@
-"""Many rows as one bind parameter: a JSON array read back as a table (PostgreSQL, SQLite).
+"""Many values as one bind parameter (PostgreSQL, SQLite).
 
-A statement that carries thousands of rows as separate parameters (a VALUES list, or a
-driver's executemany) spends more time building, sending and parsing them than the database
-spends on the rows; one JSON document costs one parameter.
+A statement that carries thousands of rows or ids as separate parameters (a VALUES list, an
+IN list, or a driver's executemany) spends more time building, sending and parsing them than
+the database spends on them; one JSON document or one array costs one parameter.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 
 def json_rows(
@@ -34,3 +34,17 @@ def json_rows(
             for i, (column, type_) in enumerate(columns)
         ]
     return sa.select(*values).select_from(elements).subquery(name)
+
+
+def in_values(dialect: str, column: Any, name: str, *, negate: bool = False) -> Any:
+    """`column IN :name` (NOT IN with `negate`) for a bind parameter holding a list of values.
+
+    PostgreSQL gets one array parameter (`= ANY`, `<> ALL`): the same statement text for any
+    number of values, which the driver parses once. SQLite expands the list (its limit is
+    32,766 parameters; callers send at most a few thousand).
+    """
+    if dialect == "postgresql":
+        values = sa.bindparam(name, type_=ARRAY(column.type))
+        return column != sa.all_(values) if negate else column == sa.any_(values)
+    values = sa.bindparam(name, expanding=True)
+    return column.not_in(values) if negate else column.in_(values)

@@ -26,6 +26,7 @@ from app.org.scope import Principal, node_in_scope
 from app.territories import service as territories
 from geo import datums
 from geo.distance import haversine_m
+from sync.params import in_values
 
 DUPLICATE_RADIUS_M = 200.0
 DUPLICATE_SIMILARITY = 0.8
@@ -330,11 +331,14 @@ def visible_leads(
 ) -> dict[str, Lead]:
     """The visible leads among `lead_ids`, by id (unknown and invisible ones are missing)."""
     wanted = sorted({i for i in lead_ids if "\x00" not in i})
+    dialect = session.get_bind().dialect.name
+    stmt = sa.select(Lead).where(in_values(dialect, Lead.id, "ids"), visible(principal))
     found: dict[str, Lead] = {}
     for start in range(0, len(wanted), 1_000):
-        chunk = wanted[start : start + 1_000]
-        stmt = sa.select(Lead).where(Lead.id.in_(chunk), visible(principal))
-        found.update((lead.id, lead) for lead in session.scalars(stmt))
+        found.update(
+            (lead.id, lead)
+            for lead in session.scalars(stmt, {"ids": wanted[start : start + 1_000]})
+        )
     return found
 
 

@@ -27,7 +27,7 @@ from app.leads.models import Lead
 from app.visits.models import NewVisit, Visit, VisitPhoto
 from geo import spoof
 from geo.datums import Datum
-from sync.params import json_rows
+from sync.params import in_values, json_rows
 
 AnyVisit = Visit | NewVisit  # a stored visit, or one a bulk check-in is about to insert
 DAY = timedelta(hours=24)
@@ -254,9 +254,7 @@ def _statements(dialect: str) -> dict[str, Any]:
     visit_id, rep_id = sa.bindparam("visit_id"), sa.bindparam("rep_id")
     mine = sa.select(Visit.visited_at, *SUMMARY_COLUMNS).where(Visit.rep_id == rep_id)
     return {
-        "photos": sa.select(VisitPhoto).where(
-            VisitPhoto.visit_id.in_(sa.bindparam("visit_ids", expanding=True))
-        ),
+        "photos": sa.select(VisitPhoto).where(in_values(dialect, VisitPhoto.visit_id, "visit_ids")),
         "window": mine.where(Visit.visited_at.between(sa.bindparam("start"), sa.bindparam("end"))),
         "before": mine.where(
             Visit.visited_at >= sa.bindparam("since"), Visit.visited_at < sa.bindparam("start")
@@ -282,8 +280,8 @@ def _statements(dialect: str) -> dict[str, Any]:
         .limit(2_000),
         "payloads": sa.select(Visit.payload_hash, Visit.id)
         .where(
-            Visit.payload_hash.in_(sa.bindparam("hashes", expanding=True)),
-            Visit.id.not_in(sa.bindparam("visit_ids", expanding=True)),
+            in_values(dialect, Visit.payload_hash, "hashes"),
+            in_values(dialect, Visit.id, "visit_ids", negate=True),
         )
         .order_by(Visit.received_at, Visit.id),
         "previous_upload": sa.select(
@@ -291,7 +289,7 @@ def _statements(dialect: str) -> dict[str, Any]:
         )
         .where(
             Visit.device_id == sa.bindparam("device_id"),
-            Visit.id.not_in(sa.bindparam("visit_ids", expanding=True)),
+            in_values(dialect, Visit.id, "visit_ids", negate=True),
             Visit.received_at <= sa.bindparam("received_at"),
             Visit.upload_elapsed_ms.is_not(None),
             Visit.upload_boot_count.is_not(None),

@@ -24,6 +24,7 @@ from app.org.scope import Principal
 from app.org.staff import current_consent
 from app.visits import assessment, service
 from app.visits.models import WRITTEN_COLUMNS, NewVisit, Visit
+from sync.params import in_values
 
 CHUNK = 1_000  # ids per IN list
 
@@ -51,11 +52,11 @@ def check_in_many(
     if staff is None:
         return [Forbidden() for _ in check_ins]
     ids = [c.visit_in["id"] for c in check_ins]
+    taken = sa.select(Visit).where(in_values(session.get_bind().dialect.name, Visit.id, "ids"))
     stored: dict[str, Visit | NewVisit] = {}
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
         stored.update(
-            (v.id, v) for v in session.scalars(sa.select(Visit).where(Visit.id.in_(chunk)))
+            (v.id, v) for v in session.scalars(taken, {"ids": ids[start : start + CHUNK]})
         )
     visible = leads.visible_leads(session, principal, (c.visit_in["lead_id"] for c in check_ins))
     outside = leads.outside_territory(session, principal, visible.values())

@@ -34,6 +34,7 @@ from app.org.scope import Principal, node_in_scope
 from app.org.staff import current_consent
 from app.visits import assessment
 from app.visits.models import WRITTEN_COLUMNS, Verdict, Visit, VisitReview
+from sync.params import in_values
 
 LOCATION_KEYS = ("series", "wifi_bssids", "cell_ids")
 
@@ -136,7 +137,7 @@ def refresh_leads_activity(session: Session, leads_: Iterable[Lead]) -> None:
         sa.select(Visit.lead_id, sa.func.max(Visit.visited_at))
         .join(Lead, Lead.id == Visit.lead_id)
         .where(
-            Visit.lead_id.in_(sa.bindparam("lead_ids", expanding=True)),
+            in_values(session.get_bind().dialect.name, Visit.lead_id, "lead_ids"),
             sa.func.coalesce(Visit.review_verdict, Visit.verdict) == Verdict.VERIFIED.value,
             sa.or_(Lead.owner_id.is_(None), Visit.rep_id == Lead.owner_id),
             sa.or_(Lead.claimed_at.is_(None), Visit.visited_at >= Lead.claimed_at),
