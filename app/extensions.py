@@ -41,6 +41,13 @@ class Api(flask_smorest.Api):
 _UNSTORABLE_TEXT = re.compile(r"[\x00\ud800-\udfff]")
 
 
+def _may_hold_unstorable_text(body: bytes) -> bool:
+    """False when the raw JSON cannot decode to such text: in a JSON body NUL and surrogates
+    can only be written as \\u escapes (raw control characters and unencodable bytes do not
+    parse), so a body without `\\u0000` and `\\ud…` needs no walk (a push's 1 MB: 17 ms)."""
+    return b"\\u0000" in body or b"\\ud" in body or b"\\uD" in body
+
+
 def _has_unstorable_text(document: Any) -> bool:
     """True when any string in the parsed JSON holds NUL or an unpaired surrogate."""
     stack = [document]
@@ -70,7 +77,7 @@ class Parser(FlaskParser):
             document = super().load_json(req, schema)
         except (RecursionError, ValueError) as exc:
             parser_abort(400, exc=exc, messages={"json": ["Invalid JSON body."]})
-        if _has_unstorable_text(document):
+        if _may_hold_unstorable_text(req.get_data(cache=True)) and _has_unstorable_text(document):
             parser_abort(400, messages={"json": ["Strings must not hold NUL or lone surrogates."]})
         return document
 

@@ -59,6 +59,8 @@ RAW_BODIES = [
         ("deeply-nested-object", b'{"a":' * 100_000 + b"1" + b"}" * 100_000, JSON),
         ("5000-digit-integer", b'{"login": 1' + b"0" * 5000 + b"}", JSON),
         ("escaped-nul", b'{"login": "E\\u0000", "refresh_token": "\\u0000"}', JSON),
+        ("escaped-upper-surrogate", b'{"login": "E1", "password": "\\uDC00x"}', JSON),
+        ("utf8-encoded-surrogate", b'{"login": "E1", "password": "\xed\xa0\x80"}', JSON),
         ("text-plain", b'{"login": "E1"}', "text/plain"),
         ("form", b"login=E1&password=x", "application/x-www-form-urlencoded"),
         ("no-content-type", b'{"login": "E1"}', None),
