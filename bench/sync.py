@@ -13,7 +13,10 @@ the Flask test client:
      (service, commit, JSON, gzip) and traces the memory of the records and of encoding them;
   2. a push of 1,000 visits created offline (whole WatermelonDB raw records with fix columns
      and the phone's clocks), each checked in and assessed by the spoof checks; new ids and
-     the current cursor every run.
+     the current cursor every run. Each run is another offline trip: its visits span the
+     five days before the previous run's (200 a day on top of the rep's ~80). `--same-days`
+     puts every run in the last five days instead, a stress case: run k then meets k
+     thousand of the rep's visits in those days.
 
 Every measure reports wall time and CPU time (this process plus, on PostgreSQL, its backends
 read from /proc): the machine is shared, and under load the wall time includes waiting for a
@@ -22,7 +25,8 @@ CPU. p50 (min, max) over the runs. Targets: first pull <= 2 s and <= 200 MB peak
 of `--profile-visits` visits. The database is dropped at exit.
 
     .venv/bin/python bench/sync.py --backend spatialite|postgis [--runs 5] [--push-runs 3]
-        [--leads 20000] [--visits 5000] [--push 1000] [--noise 10000] [--quick] [--profile]
+        [--leads 20000] [--visits 5000] [--push 1000] [--noise 10000] [--same-days] [--quick]
+        [--profile]
 """
 
 from __future__ import annotations
@@ -560,17 +564,26 @@ def measure_pulls(args: argparse.Namespace, url: str, tmp: Path, keys: Path, tok
     return results
 
 
+PUSH_SPAN_MS = 5 * 24 * 3600 * 1000  # the days one push's visits were captured over
+
+
 def offline_visits(
-    rng: random.Random, targets: list[tuple[str, float, float]], count: int, now_ms: int
+    rng: random.Random,
+    targets: list[tuple[str, float, float]],
+    count: int,
+    now_ms: int,
+    *,
+    trip: int = 0,
 ) -> list[dict[str, Any]]:
-    """`count` visits as WatermelonDB pushes them: whole raw records, created offline over the
-    last five days at the rep's own leads, with fix columns and the phone's clocks."""
-    uptime_now = 9 * 24 * 3600 * 1000  # the phone has been up nine days
-    span = 5 * 24 * 3600 * 1000
+    """`count` visits as WatermelonDB pushes them: whole raw records, created offline over
+    five days at the rep's own leads, with fix columns and the phone's clocks. Trip 0 is the
+    last five days, trip 1 the five before, and so on."""
+    uptime_now = 90 * 24 * 3600 * 1000  # the phone has been up ninety days
+    start = now_ms - (trip + 1) * PUSH_SPAN_MS
     visits = []
     for i in range(count):
         lead_id, lat, lon = targets[rng.randrange(len(targets))]
-        captured = now_ms - span + i * (span // count) + rng.randrange(60_000)
+        captured = start + i * (PUSH_SPAN_MS // count) + rng.randrange(60_000)
         visits.append(
             {
                 "id": watermelon_id(rng),
@@ -613,11 +626,12 @@ def measure_pushes(
     rng = random.Random(11)
     headers = {"Authorization": f"Bearer {token}"}
     clock, verdicts, sizes, findings = Clock(engine), {}, [], collections.Counter()
-    for _ in range(args.push_runs):
+    for run in range(args.push_runs):
         with engine.connect() as conn:
             cursor = conn.execute(sa.text("SELECT value FROM sync_counter WHERE id = 1")).scalar()
         now_ms = int(time.time() * 1000)
-        visits = offline_visits(rng, targets, args.push, now_ms)
+        trip = 0 if args.same_days else run
+        visits = offline_visits(rng, targets, args.push, now_ms, trip=trip)
         body = json.dumps({"visits": {"created": visits, "updated": [], "deleted": []}})
         sizes.append(len(body))
         with clock:
@@ -715,7 +729,10 @@ def run(args: argparse.Namespace) -> None:
                 with engine.connect() as conn:
                     cursor = conn.execute(sa.text("SELECT value FROM sync_counter")).scalar()
                 now_ms = int(time.time() * 1000)
-                visits = offline_visits(rng, data["targets"], args.profile_visits, now_ms)
+                trip = 0 if args.same_days else args.push_runs  # after the measured ones
+                visits = offline_visits(
+                    rng, data["targets"], args.profile_visits, now_ms, trip=trip
+                )
                 client.post(
                     f"/api/v1/sync/push?last_pulled_at={cursor}",
                     json={"visits": {"created": visits, "updated": [], "deleted": []}},
@@ -749,7 +766,8 @@ def run(args: argparse.Namespace) -> None:
         )
     wall, cpu = statistics.median(pushes["times"]), statistics.median(pushes["cpu"])
     print(
-        f"| push of {args.push:,} offline visits, assessed | {fmt(pushes['times'])} "
+        f"| push of {args.push:,} offline visits, assessed"
+        f"{' (same days, stress)' if args.same_days else ''} | {fmt(pushes['times'])} "
         f"| {cpu * 1000:,.0f} ms | {pushes['bytes']:,.0f} | | | <= 1 s: wall "
         f"{verdict(wall <= PUSH_TARGET_S)}, CPU {verdict(cpu <= PUSH_TARGET_S)} |"
     )
@@ -779,6 +797,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--push", type=int, default=1_000, help="visits per push")
     parser.add_argument("--runs", type=int, default=5, help="first pulls per mode")
     parser.add_argument("--push-runs", type=int, default=3, help="pushes")
+    parser.add_argument(
+        "--same-days", action="store_true", help="every push in the last five days (stress)"
+    )
     parser.add_argument(
         "--profile-visits", type=int, default=200, help="visits in the profiled push"
     )
