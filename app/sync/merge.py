@@ -21,7 +21,7 @@ from app.errors import Problem
 from app.org.scope import Principal
 from app.sync import merge_leads, merge_visits
 from app.sync.records import DeleteRefused, PushOutcome, ReadOnlyTable
-from app.visits import assessment
+from app.visits import context as visit_context
 
 __all__ = ["PushOutcome", "apply", "apply_all"]
 
@@ -48,7 +48,7 @@ def apply_all(
             with session.begin_nested():
                 return merge_visits.created_many(session, principal, items, cursor, outcome, now)
         except sa.exc.IntegrityError:
-            assessment.invalidate(session)
+            visit_context.invalidate(session)
     refused: dict[str, Problem] = {}
     for item in items:
         try:
@@ -64,7 +64,7 @@ def apply_all(
                     now=now,
                 )
         except Problem as problem:
-            assessment.invalidate(session)  # the savepoint undid what the batch had seen
+            visit_context.invalidate(session)  # the savepoint undid what the batch had seen
             refused[item if kind == "deleted" else item["id"]] = problem
     return refused
 

@@ -27,7 +27,7 @@ from app.org.scope import Principal
 from app.sync import merge
 from app.sync.models import SyncConflict, SyncDevice, SyncDeviceRecord, SyncPush, SyncRejection
 from app.sync.tables import MIGRATIONS, SCHEMA_VERSION, STORE, specs_for
-from app.visits import assessment
+from app.visits import context as visit_context
 from sync import engine
 
 log = logging.getLogger("waypoint.sync")
@@ -210,7 +210,7 @@ def push(session: Session, principal: Principal, *, cursor: int, changes: Any) -
         return stored
     rejected: dict[str, list[str]] = {}
     outcome = merge.PushOutcome()
-    with assessment.batch(session):  # context loaded once per push, not per visit
+    with visit_context.batch(session):  # context loaded once per push, not per visit
         for table, table_changes in changes.items():
             for kind in ("created", "updated", "deleted"):
                 refused = merge.apply_all(
