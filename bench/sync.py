@@ -7,10 +7,12 @@ with executemany; the sync triggers stamp them as any write would (checked). The
 the Flask test client:
 
   1. first pull (`last_pulled_at=null`) without and with `Accept-Encoding: gzip`: time,
-     response bytes and peak RSS. Each mode runs in its own child process, so that the peak
-     belongs to the pull and not to the data load: the child reports its RSS before the
-     first pull and its peak (VmHWM) after the last. The gzip child also takes one pull apart
-     (service, commit, JSON, gzip) and traces the memory of the records and of encoding them;
+     response bytes and peak RSS. Each mode runs in its own child process (bench/sync_pull.py,
+     which imports what a server worker does and no more), so that the peak belongs to the
+     pull and not to the data load or the benchmark's tooling: the child reports its RSS
+     before the first pull and its peak (VmHWM) after the last, reading each response as a
+     server sends it, chunk by chunk. The gzip child also takes one pull apart (service,
+     commit, JSON, gzip) and traces the memory of the records and of encoding them;
   2. a push of 1,000 visits created offline (whole WatermelonDB raw records with fix columns
      and the phone's clocks), each checked in and assessed by the spoof checks; new ids and
      the current cursor every run. Each run is another offline trip: its visits span the
@@ -35,13 +37,11 @@ import argparse
 import collections
 import cProfile
 import gc
-import gzip
 import io
 import json
 import os
 import pstats
 import random
-import resource
 import secrets
 import statistics
 import string
@@ -49,7 +49,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,8 +56,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
-from flask import Flask
-from flask import json as flask_json
 from flask.testing import FlaskClient
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Point, box
@@ -67,19 +64,17 @@ from sqlalchemy.orm import Session
 from app import create_app
 from app.auth.passwords import hash_password
 from app.auth.tokens import generate_keyset_json
-from app.config import Settings
 from app.db import make_engine, make_sessionmaker
 from app.leads import normalize
 from app.leads.models import Lead
 from app.org.models import LocationConsent, Role, Staff
 from app.org.service import insert_node
-from app.sync import service
 from app.territories.models import Territory
 from app.visits.models import Visit
 from bench._common import bench_database, load_average, machine, software
+from bench.sync_pull import DEVICE_ID, Clock, first_pull, settings_for
 
 PASSWORD = "bench-password-1234"  # noqa: S105 (the throwaway account's password)
-DEVICE_ID = "bench-phone-1"
 ALWAYS = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 TEAM_BOX = (121.40, 31.20, 121.50, 31.30)  # lon/lat, about 9.5 x 11 km
 NOISE_BOX = (121.30, 31.20, 121.40, 31.30)
@@ -92,75 +87,6 @@ ALNUM = string.ascii_letters + string.digits
 def watermelon_id(rng: random.Random) -> str:
     """A WatermelonDB-style id: 16 alphanumerics."""
     return "".join(rng.choices(ALNUM, k=16))
-
-
-def rss_mb() -> float:
-    """Resident set size now (Linux /proc)."""
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process image so far: VmHWM from /proc.
-
-    Not `ru_maxrss`: Linux carries a parent's peak into a child across fork/vfork and exec,
-    so a child started by a process that had loaded the data would report the parent's peak.
-    """
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def db_cpu_s(engine: sa.Engine) -> float | None:
-    """CPU seconds used so far by the PostgreSQL backends serving this database (they run on
-    this machine: /proc); 0 for SQLite, which runs inside this process; None if unreadable."""
-    if engine.dialect.name != "postgresql":
-        return 0.0
-    with engine.connect() as conn:
-        pids = conn.execute(
-            sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-        ).scalars()
-        total = 0
-        for pid in pids:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                return None
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-class Clock:
-    """Wall time, and CPU time of this process plus its database backends: on a shared,
-    loaded machine the wall time includes waiting for a CPU, the CPU time does not."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
-        self.wall: list[float] = []
-        self.cpu: list[float] = []
-
-    def __enter__(self) -> Clock:
-        self._db = db_cpu_s(self.engine)
-        self._wall, self._cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        wall, cpu = time.perf_counter() - self._wall, time.process_time() - self._cpu
-        db = db_cpu_s(self.engine)
-        self.wall.append(wall)
-        self.cpu.append(cpu + (db - self._db if db is not None and self._db is not None else 0))
-
-
-def settings_for(url: str, tmp_dir: Path, keys: str) -> Settings:
-    return Settings(
-        env="production",
-        instance_path=tmp_dir,
-        database_url=url,
-        jwt_keys=keys,
-        ratelimit_enabled=False,
-        access_token_ttl_s=3600,
-    ).validated()
 
 
 # ------------------------------------------------------------------------------------------
@@ -395,155 +321,12 @@ def login(client: FlaskClient) -> str:
     return response.get_json()["access_token"]
 
 
-def first_pull(client: FlaskClient, token: str, *, accept_gzip: bool) -> tuple[int, Any]:
-    """One first pull: (response bytes on the wire, the response)."""
-    headers = {"Authorization": f"Bearer {token}"}
-    if accept_gzip:
-        headers["Accept-Encoding"] = "gzip"
-    response = client.get(
-        "/api/v1/sync/pull?last_pulled_at=null&schema_version=1&migration=null", headers=headers
-    )
-    if response.status_code != 200:
-        raise SystemExit(f"pull failed: {response.status_code} {response.get_data(as_text=True)}")
-    assert (response.headers.get("Content-Encoding") == "gzip") == accept_gzip
-    return len(response.get_data()), response
-
-
-def pull_child(args: argparse.Namespace) -> None:
-    """In a fresh process: `args.runs` first pulls; prints one JSON line."""
-    baseline_imports = rss_mb()
-    settings = settings_for(args.url, Path(args.tmp), Path(args.keys).read_text())
-    engine = make_engine(settings)
-    app = create_app(settings, sessions=make_sessionmaker(engine))
-    client = app.test_client()
-    before = rss_mb()
-    clock, size = Clock(engine), 0
-    for _ in range(args.runs):
-        with clock:
-            size, response = first_pull(client, args.token, accept_gzip=args.gzip)
-    # The peak before the bench decodes a response to count it: a decoded first pull is
-    # tens of MB of objects that the server never holds.
-    peak = peak_rss_mb()
-    body = response.get_data()
-    payload = json.loads(gzip.decompress(body) if args.gzip else body)
-    counts = {t: len(c["created"]) for t, c in payload["changes"].items()}
-    del payload, body, response
-    split = _split(app, engine) if args.split else {}
-    print(
-        json.dumps(
-            {
-                "times": clock.wall,
-                "cpu": clock.cpu,
-                "bytes": size,
-                "counts": counts,
-                "rss_imports_mb": baseline_imports,
-                "rss_before_mb": before,
-                "peak_rss_mb": peak,
-                "split": split,
-            }
-        )
-    )
-    engine.dispose()
-
-
-def _split(app: Flask, engine: sa.Engine) -> dict[str, float]:
-    """One first pull taken apart, in CPU seconds: service (queries, raw records, holdings;
-    with the database's CPU), commit, JSON, gzip. Then, traced by tracemalloc, the memory
-    the raw records hold and the extra peak of encoding them as the view does (whole JSON
-    text, then bytes, then gzip) against a streamed gzip of the same records."""
-    from app.auth.models import Device
-    from app.org.scope import Principal, scope_roots
-
-    factory = make_sessionmaker(engine)
-    with factory() as session:
-        rep = session.scalars(sa.select(Staff).where(Staff.employee_number == "BENCH-REP")).one()
-        device_pk = session.scalar(
-            sa.select(Device.id).where(Device.staff_id == rep.id, Device.device_id == DEVICE_ID)
-        )
-        principal = Principal(
-            staff_id=rep.id,
-            role=Role.REP,
-            org_node_id=rep.org_node_id,
-            roots=scope_roots(session, staff_id=rep.id, org_node_id=rep.org_node_id),
-            device_pk=device_pk,
-        )
-    split: dict[str, float] = {}
-    for traced in (False, True):
-        if traced:
-            tracemalloc.start()
-        with factory() as session:
-            service_clock, commit_clock = Clock(engine), Clock(engine)
-            with service_clock:
-                answer = service.pull(session, principal, cursor=None)
-            with commit_clock:
-                session.commit()
-        payload = {"changes": answer.changes, "timestamp": answer.timestamp}
-        del answer
-        held = tracemalloc.get_traced_memory()[0] if traced else 0
-        if traced:
-            tracemalloc.reset_peak()
-        t0 = time.process_time()
-        with app.app_context():
-            body = flask_json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-        t1 = time.process_time()
-        zipped = gzip.compress(body, compresslevel=5)
-        t2 = time.process_time()
-        del body, zipped
-        if not traced:
-            split.update(
-                service=service_clock.cpu[0],
-                commit=commit_clock.cpu[0],
-                json=t1 - t0,
-                gzip=t2 - t1,
-            )
-            continue
-        whole_peak = tracemalloc.get_traced_memory()[1] - held
-        tracemalloc.reset_peak()
-        streamed = _streamed_gzip(payload)
-        stream_peak = tracemalloc.get_traced_memory()[1] - held
-        tracemalloc.stop()
-        assert json.loads(gzip.decompress(streamed)) == json.loads(json.dumps(payload))
-        split.update(
-            records_mb=held / 2**20,
-            encode_peak_mb=whole_peak / 2**20,
-            streamed_peak_mb=stream_peak / 2**20,
-        )
-    return split
-
-
-def _streamed_gzip(payload: dict[str, Any], batch: int = 500) -> bytes:
-    """The same response body, JSON-encoded a few hundred records at a time into a gzip
-    stream (what the view could do instead of encoding the whole text first)."""
-    out = io.BytesIO()
-
-    def dumps(value: Any) -> str:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=5, mtime=0) as stream:
-        stream.write(b'{"changes":{')
-        for t, (table, changes) in enumerate(payload["changes"].items()):
-            stream.write(f"{',' if t else ''}{dumps(table)}:{{".encode())
-            for k, kind in enumerate(("created", "updated", "deleted")):
-                items = changes[kind]
-                stream.write(f'{"," if k else ""}"{kind}":['.encode())
-                for start in range(0, len(items), batch):
-                    part = ",".join(dumps(item) for item in items[start : start + batch])
-                    stream.write(f"{',' if start else ''}{part}".encode())
-                stream.write(b"]")
-            stream.write(b"}")
-        stream.write(f'}},"timestamp":{payload["timestamp"]}}}'.encode())
-    return out.getvalue()
-
-
 def measure_pulls(args: argparse.Namespace, url: str, tmp: Path, keys: Path, token: str) -> dict:
     results = {}
     for accept_gzip in (False, True):
         command = [
             sys.executable,
-            __file__,
-            "--child-pull",
-            "--backend",
-            args.backend,
+            str(Path(__file__).with_name("sync_pull.py")),
             "--url",
             url,
             "--tmp",
@@ -806,18 +589,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small run, to check it works")
     parser.add_argument("--profile", action="store_true", help="cProfile one pull and one push")
     parser.add_argument("--profile-top", type=int, default=25, help="functions listed")
-    # the child process measuring pulls
-    parser.add_argument("--child-pull", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--url", help=argparse.SUPPRESS)
-    parser.add_argument("--tmp", help=argparse.SUPPRESS)
-    parser.add_argument("--keys", help=argparse.SUPPRESS)
-    parser.add_argument("--token", help=argparse.SUPPRESS)
-    parser.add_argument("--gzip", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--split", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child_pull:
-        pull_child(args)
-        return
     if args.quick:
         args.leads, args.visits, args.noise, args.push = 2_000, 500, 500, 100
         args.runs = args.push_runs = 2
