@@ -2,8 +2,9 @@
 
 The rules and results are those of `service.check_in` one visit at a time (tests compare
 them); only the number of statements changes: visible leads, territory paths, ids already
-taken and the assessment context are read once for the whole batch, the visits are inserted
-together, and the leads' follow-up clocks are refreshed with one query.
+taken and the assessment context are read once for the whole batch, the visits are built as
+plain rows and inserted with one executemany, and the leads' follow-up clocks are refreshed
+with one query.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from app.visits import assessment, service
 from app.visits.models import WRITTEN_COLUMNS, NewVisit, Visit
 from sync.params import in_values
 
-CHUNK = 1_000  # ids per IN list
+CHUNK = 1_000  # ids per statement
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,11 @@ def check_in_many(
     if staff is None:
         return [Forbidden() for _ in check_ins]
     ids = [c.visit_in["id"] for c in check_ins]
-    taken = sa.select(Visit).where(in_values(session.get_bind().dialect.name, Visit.id, "ids"))
+    by_id = sa.select(Visit).where(in_values(session.get_bind().dialect.name, Visit.id, "ids"))
     stored: dict[str, Visit | NewVisit] = {}
     for start in range(0, len(ids), CHUNK):
-        stored.update(
-            (v.id, v) for v in session.scalars(taken, {"ids": ids[start : start + CHUNK]})
-        )
+        chunk = ids[start : start + CHUNK]
+        stored.update((v.id, v) for v in session.scalars(by_id, {"ids": chunk}))
     visible = leads.visible_leads(session, principal, (c.visit_in["lead_id"] for c in check_ins))
     outside = leads.outside_territory(session, principal, visible.values())
     consented = current_consent(session, staff_id=staff.id) is not None
