@@ -36,9 +36,9 @@ def include_object(
         obj_type == "index"
         and not reflected
         and compare_to is None
-        and obj.info.get("postgresql_only")
+        and (obj.info.get("postgresql_only") or obj.info.get("spatialite_only"))
     ):
-        return False  # declared for PostgreSQL only; absent on SpatiaLite by design
+        return False  # declared for one backend only; absent on the other by design
     return bool(alembic_helpers.include_object(obj, name, obj_type, reflected, compare_to))
 
 
