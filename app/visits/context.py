@@ -397,7 +397,8 @@ class Loaded:
 def load(session: Session, visits: list[AnyVisit]) -> Loaded:
     """The context of located visits: their reps' histories, devices' latest uploads and the
     payloads seen (kept in the session's batch when there is one), other reps' check-ins
-    nearby and their photos. The statements exclude the visits themselves."""
+    nearby and their photos. A visit already stored (assessed again) is never its own
+    neighbour, payload twin or previous upload."""
     loaded = _batch(session) or _Batch()
     _load_histories(session, loaded, visits)
     _load_uploads(session, loaded, visits)
