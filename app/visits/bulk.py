@@ -3,16 +3,19 @@
 The rules and results are those of `service.check_in` one visit at a time (tests compare
 them); only the number of statements changes: visible leads, territory paths, ids already
 taken and the assessment context are read once for the whole batch, the visits are built as
-plain rows and inserted with one executemany, and the leads' follow-up clocks are refreshed
-with one query.
+plain rows and inserted with one statement (COPY on PostgreSQL, an executemany on SQLite),
+and the leads' follow-up clocks are refreshed with one query.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -111,12 +114,16 @@ JSON_COLUMNS = frozenset(c.name for c in WRITTEN_COLUMNS if isinstance(c.type, s
 
 
 def _insert(session: Session, visits: list[NewVisit]) -> None:
-    """Insert the new visits with one executemany, outside the unit of work.
+    """Insert the new visits with one statement, outside the unit of work.
 
     They are plain objects (the caller reads their ids); each row names every written column,
     and a JSON column left empty is SQL NULL, as the unit of work leaves it (not JSON 'null').
+    A refused row (an id inserted concurrently) raises sa.exc.IntegrityError on both backends.
     """
     if not visits:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        _copy(session, visits)
         return
     rows = [_row(vars(visit)) for visit in visits]
     session.execute(Visit.__table__.insert(), rows)
@@ -128,3 +135,35 @@ def _row(columns: dict[str, Any]) -> dict[str, Any]:
         if row[name] is None:
             row[name] = sa.null()
     return row
+
+
+def _copy_text(column: sa.Column[Any]) -> Callable[[Any], Any] | None:
+    """How COPY's text format takes a column's value, when psycopg's own dump will not do:
+    JSON as its text, a point as hex EWKB (the SRID inside, as the column requires)."""
+    if isinstance(column.type, sa.JSON):
+        return json.dumps
+    if column.key == "geom":
+        return lambda point: point.as_ewkb().desc
+    return None
+
+
+def _copy_value(value: Any, text: Callable[[Any], Any] | None) -> Any:
+    return value if value is None or text is None else text(value)
+
+
+_COPY_SQL = f"COPY visits ({', '.join(c.name for c in WRITTEN_COLUMNS)}) FROM STDIN"
+_COPY_COLUMNS = tuple((c.key, _copy_text(c)) for c in WRITTEN_COLUMNS)
+
+
+def _copy(session: Session, visits: list[NewVisit]) -> None:
+    """PostgreSQL: stream the rows with COPY, in the session's transaction. One statement and
+    no per-row bind processing: half the time of an executemany of a thousand rows
+    (bench/sync.py). Triggers and foreign keys apply as to an INSERT."""
+    driver = session.connection().connection.driver_connection
+    try:
+        with driver.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:  # type: ignore[union-attr]
+            for visit in visits:
+                columns = vars(visit)
+                copy.write_row([_copy_value(columns[key], text) for key, text in _COPY_COLUMNS])
+    except psycopg.errors.IntegrityError as exc:  # as SQLAlchemy reports it for an INSERT
+        raise sa.exc.IntegrityError(_COPY_SQL, None, exc) from exc

@@ -2,12 +2,13 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from app.leads.models import Lead
 from app.org.models import LocationConsent
 from app.visits import bulk
-from app.visits.models import Visit
+from app.visits.models import WRITTEN_COLUMNS, NewVisit, Visit
 from tests.factories_geo import IN_E1, make_lead
 from tests.sync.conftest import ALL_DAY
 from tests.sync.devices import Device, findings_of, offline_visit
@@ -213,3 +214,40 @@ def test_what_a_pushed_visit_leaves_empty_is_sql_null(client, db, org):
         {"id": visit["id"]},
     ).one()
     assert tuple(row) == (True, True, True, False, False)
+
+
+def test_a_pushed_visit_stores_its_values_exactly(client, db, org):
+    """The batch insert (COPY on PostgreSQL) keeps text, times, JSON and the point as given."""
+    device = Device(client, org["rep_e1"])
+    device.pull()
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    notes = "line one\nline two\ttabbed \\N back\\slash \"quoted\" 'single' 漢字 ,;|"
+    visit = {**offline_visit("exactvalues00001", org.leads[0], at), "notes": notes}
+    assert device.push({"visits": {"created": [visit]}}).get_json() == {}
+    db.expire_all()
+    stored = db.get(Visit, visit["id"])
+    assert stored.notes == notes
+    assert (stored.lat, stored.lon) == (visit["fix_lat"], visit["fix_lon"])
+    assert stored.captured_at == at
+    assert stored.fix_time == at - timedelta(seconds=5)
+    assert stored.checkin_fix["lat"] == visit["fix_lat"]
+    assert stored.evidence == {"series": [], "wifi_bssids": [], "cell_ids": []}
+    point = db.execute(
+        sa.select(
+            sa.func.ST_X(Visit.geom), sa.func.ST_Y(Visit.geom), sa.func.ST_SRID(Visit.geom)
+        ).where(Visit.id == visit["id"])
+    ).one()
+    assert tuple(point) == (visit["fix_lon"], visit["fix_lat"], 4326)
+
+
+def test_the_batch_insert_reports_a_taken_id_as_an_integrity_error(client, db, org):
+    """What the fallback to one by one catches, on both backends (COPY raises the driver's)."""
+    device = Device(client, org["rep_e1"])
+    device.pull()
+    visit = offline_visit("takenbatchid0001", org.leads[0], datetime.now(UTC) - timedelta(hours=1))
+    assert device.push({"visits": {"created": [visit]}}).get_json() == {}
+    stored = db.get(Visit, visit["id"])
+    again = NewVisit(**{c.key: getattr(stored, c.key) for c in WRITTEN_COLUMNS})
+    with pytest.raises(sa.exc.IntegrityError), db.begin_nested():
+        bulk._insert(db, [again])
+    assert db.scalar(sa.select(sa.func.count()).where(Visit.id == visit["id"])) == 1
