@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -160,10 +159,11 @@ def _copy(session: Session, visits: list[NewVisit]) -> None:
     no per-row bind processing: half the time of an executemany of a thousand rows
     (bench/sync.py). Triggers and foreign keys apply as to an INSERT."""
     driver = session.connection().connection.driver_connection
+    dbapi = session.get_bind().dialect.loaded_dbapi  # psycopg, not imported by the SQLite server
     try:
         with driver.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:  # type: ignore[union-attr]
             for visit in visits:
                 columns = vars(visit)
                 copy.write_row([_copy_value(columns[key], text) for key, text in _COPY_COLUMNS])
-    except psycopg.errors.IntegrityError as exc:  # as SQLAlchemy reports it for an INSERT
+    except dbapi.IntegrityError as exc:  # as SQLAlchemy reports it for an INSERT
         raise sa.exc.IntegrityError(_COPY_SQL, None, exc) from exc
