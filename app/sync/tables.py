@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -87,8 +87,20 @@ TIME_COLUMNS = frozenset(
 REF_COLUMNS = frozenset({"territory_id", "org_node_id", "owner_id", "visit_id", "lead_id"})
 
 
+def _selected(table: sa.Table, names: tuple[str, ...]) -> list[Any]:
+    """The columns a pull reads, as `names`; times as the driver returns them (aware on
+    PostgreSQL, naive UTC on SQLite), for `_raw_maker`'s to_raw to turn into epoch ms: for
+    a first pull's 125,000 times that costs less than UTCDateTime converting each first."""
+    return [
+        sa.type_coerce(table.c[n], sa.DateTime(timezone=True)).label(n)
+        if n in TIME_COLUMNS
+        else table.c[n]
+        for n in names
+    ]
+
+
 def _raw_maker(names: tuple[str, ...]) -> Callable[[Any], dict[str, Any]]:
-    """to_raw for rows selected as `names`, in that order (trailing extra columns ignored).
+    """to_raw for rows selected as `_selected(table, names)` (trailing extra columns ignored).
 
     A first pull converts tens of thousands of rows: which columns are times or references
     is decided once here, and values are taken by position, not looked up by name.
@@ -101,7 +113,8 @@ def _raw_maker(names: tuple[str, ...]) -> Callable[[Any], dict[str, Any]]:
         for name in times:
             value = raw[name]
             if value is not None:
-                raw[name] = int(value.timestamp() * 1000)
+                utc = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+                raw[name] = int(utc.timestamp() * 1000)
         for name in refs:
             value = raw[name]
             if value is not None:
@@ -119,7 +132,7 @@ def lead_spec(principal: Principal) -> TableSpec:
     return TableSpec(
         name="leads",
         table=table,  # type: ignore[arg-type]
-        columns=[table.c[n] for n in LEAD_COLUMNS],
+        columns=_selected(table, LEAD_COLUMNS),  # type: ignore[arg-type]
         visible=leads.visible(principal),
         to_raw=_lead_raw,
     )
@@ -170,7 +183,7 @@ def visit_spec(principal: Principal) -> TableSpec:
     return TableSpec(
         name="visits",
         table=table,  # type: ignore[arg-type]
-        columns=[table.c[n] for n in VISIT_COLUMNS],
+        columns=_selected(table, VISIT_COLUMNS),  # type: ignore[arg-type]
         visible=visits.visible(principal),
         to_raw=_visit_raw,
     )
@@ -194,7 +207,7 @@ def photo_spec(principal: Principal) -> TableSpec:
     return TableSpec(
         name="visit_photos",
         table=table,  # type: ignore[arg-type]
-        columns=[table.c[n] for n in PHOTO_COLUMNS],
+        columns=_selected(table, PHOTO_COLUMNS),  # type: ignore[arg-type]
         visible=VisitPhoto.visit_id.in_(sa.select(Visit.id).where(visits.visible(principal))),
         to_raw=_raw_maker(PHOTO_COLUMNS),
     )

@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from app.leads.models import Lead
 from app.sync.models import SyncConflict
 from app.visits.models import Visit
 from tests.factories_geo import IN_E1, IN_E2, make_lead, principal_of
-from tests.sync.devices import Device, ids
+from tests.sync.devices import Device, ids, offline_visit
 
 
 def test_first_pull_sends_everything_in_scope_as_created(client, org):
@@ -22,6 +23,39 @@ def test_first_pull_sends_everything_in_scope_as_created(client, org):
     assert ids(body, "me", "created") == [str(org["rep_e1"].id)]
     assert ids(body, "territories", "created") == [str(org.territories["t_e1"].id)]
     assert all(not body["changes"][t]["updated"] for t in body["changes"])
+
+
+@pytest.fixture
+def server_in_shanghai(monkeypatch):
+    """The server process's local zone is not UTC (naive times must not be read as local)."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("server_in_shanghai")
+def test_pulled_times_are_the_stored_instants_in_epoch_milliseconds(client, db, org):
+    """Every time column arrives as the exact millisecond it holds, on both backends (SQLite
+    hands back naive UTC, PostgreSQL aware values; neither may shift by the server's zone)."""
+    lead = org.leads[0]
+    claimed = datetime(2026, 3, 1, 12, 34, 56, 789_000, tzinfo=UTC)
+    lead.owner_id, lead.claimed_at = org["rep_e1"].id, claimed
+    db.commit()
+    device = Device(client, org["rep_e1"])
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    device.pull()
+    visit = offline_visit("exacttimes000001", lead, at)
+    assert device.push({"visits": {"created": [visit]}}).get_json() == {}
+    body = Device(client, org["rep_e1"], "device-0002").pull()
+    pulled = {r["id"]: r for r in body["changes"]["leads"]["created"]}[lead.id]
+    assert pulled["claimed_at"] == int(claimed.timestamp() * 1000)
+    db.expire_all()
+    assert pulled["updated_at"] == int(db.get(Lead, lead.id).updated_at.timestamp() * 1000)
+    record = {r["id"]: r for r in body["changes"]["visits"]["created"]}[visit["id"]]
+    assert record["captured_at"] == visit["captured_at"]
+    assert record["fix_time"] == visit["fix_time"]
 
 
 def test_a_large_pull_is_gzipped_when_accepted_and_a_small_one_is_not(client, db, org):
