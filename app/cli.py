@@ -6,7 +6,6 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app import migrate
 from app.db import make_engine, make_sessionmaker, transaction
 
 waypoint_cli = AppGroup("waypoint", help="Waypoint administration.")
@@ -24,6 +23,8 @@ def _engine():
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Migrate the database up (default: to the newest revision)."""
+    from app import migrate  # here, not at the top: Alembic is 10 MB every server worker spared
+
     engine = _engine()
     before = migrate.current_revision(engine)
     migrate.upgrade(engine, revision)
@@ -34,6 +35,8 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Migrate the database down to REVISION ('base' removes every table)."""
+    from app import migrate
+
     migrate.downgrade(_engine(), revision)
     click.echo(f"==> database at {migrate.current_revision(_engine()) or 'base'}")
 
@@ -41,6 +44,8 @@ def db_downgrade(revision: str) -> None:
 @db_cli.command("current")
 def db_current() -> None:
     """Print the current and newest revisions."""
+    from app import migrate
+
     click.echo(f"current: {migrate.current_revision(_engine())}  head: {migrate.head_revision()}")
 
 
