@@ -120,7 +120,10 @@ class NewVisit(SimpleNamespace):
 
 class VisitPhoto(SyncStamped, Base):
     __tablename__ = "visit_photos"
-    __table_args__ = (sa.Index("ix_visit_photos_sha256", "sha256"),)
+    __table_args__ = (
+        sa.Index("ix_visit_photos_sha256", "sha256"),
+        sa.Index("ix_visit_photos_storage_path", "storage_path"),  # files to rows (retention)
+    )
 
     id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     visit_id: Mapped[str] = mapped_column(sa.ForeignKey("visits.id"), index=True)
