@@ -2,7 +2,8 @@
 
 - Retention: fixes, tracks and device location evidence older than the retention period
   (default 180 days) are removed from visits, which keep their verdict, times and customer;
-  photos of those visits lose their EXIF GPS and their stored file.
+  photos of those visits lose their EXIF GPS and their stored file. Photo files no row
+  refers to (an upload whose transaction failed after writing its file) are swept too.
 - Audit: every map view records, per person whose visits or track it returned, who looked,
   when and with which filter; people can read who viewed their data.
 - Export: a person can download their own location data as JSON or GeoJSON.
@@ -138,6 +139,55 @@ def _purge_photos(session: Session, *, visit_ids: list[str], photo_root: Path) -
             with contextlib.suppress(FileNotFoundError):
                 os.remove(photo_root / path)
     return len(rows)
+
+
+ORPHAN_GRACE = timedelta(days=1)  # an upload in flight wrote its file moments ago
+PART_PREFIX = ".upload-"  # photos.store writes here first, then renames
+PATHS_PER_QUERY = 500
+
+
+def sweep_orphan_files(
+    session: Session,
+    *,
+    photo_root: Path,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Delete photo files no visit photo refers to; returns how many were removed.
+
+    They are left by an upload whose transaction failed after its file was written, or by a
+    crash mid-write (a `.upload-*` temp file); with the photo's EXIF GPS in them, retention
+    must not miss them. Only files untouched for ORPHAN_GRACE go: an upload in flight wrote
+    its file moments ago, and `photos.store` touches a file it stores again. `progress`
+    gets 1 per folder (`ab/`) done.
+    """
+    if not photo_root.is_dir():
+        return 0
+    cutoff = ((now or utcnow()) - ORPHAN_GRACE).timestamp()
+    removed = 0
+    for folder in sorted(p for p in photo_root.iterdir() if p.is_dir()):
+        old = [
+            f"{folder.name}/{entry.name}"
+            for entry in os.scandir(folder)
+            if entry.is_file() and entry.stat().st_mtime < cutoff
+        ]
+        stale = [path for path in old if Path(path).name.startswith(PART_PREFIX)]
+        stored = [path for path in old if not Path(path).name.startswith(PART_PREFIX)]
+        used: set[str] = set()
+        for start in range(0, len(stored), PATHS_PER_QUERY):
+            chunk = stored[start : start + PATHS_PER_QUERY]
+            used.update(
+                session.scalars(
+                    sa.select(VisitPhoto.storage_path).where(VisitPhoto.storage_path.in_(chunk))
+                )
+            )
+        for path in [*stale, *(p for p in stored if p not in used)]:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(photo_root / path)
+                removed += 1
+        if progress is not None:
+            progress(1)
+    return removed
 
 
 def export_own(session: Session, principal: Principal, *, geojson: bool) -> dict[str, Any]:

@@ -281,6 +281,8 @@ def _strip_png(data: bytes) -> bytes:
 def store(root: Path, data: bytes, kind: ImageKind) -> str:
     """Write `data` once under its SHA-256 (`ab/abcd….jpg`); returns that relative path.
 
+    A file already there is touched instead: the orphan sweep (app/privacy) removes only files
+    untouched for a day, and this one is about to be referred to again.
     Raises PhotoStorageUnavailable on any OSError; no temp file is left behind.
     """
     digest = hashlib.sha256(data).hexdigest()
@@ -289,6 +291,7 @@ def store(root: Path, data: bytes, kind: ImageKind) -> str:
     temp: str | None = None
     try:
         if target.is_file() and target.stat().st_size == len(data):
+            os.utime(target)
             return relative
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".part")

@@ -1,5 +1,6 @@
 """Retention purge, the map access audit, and a person's own location export."""
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from app.db import utcnow
 from app.privacy import service as privacy
 from app.privacy.models import LocationAccess
 from app.spatial import point
+from app.visits import photos
 from app.visits.models import Visit, VisitPhoto
 from tests.factories import auth_header
 from tests.factories_geo import IN_E1, make_geo_org, make_lead
@@ -92,6 +94,63 @@ def test_purge_removes_old_location_evidence_and_keeps_the_visit(db, org, tmp_pa
     assert (photo.exif_lat, photo.storage_path) == (None, None)
     assert not stored.exists()
     assert privacy.purge(db, retention_days=180, photo_root=tmp_path) == (0, 0)  # idempotent
+
+
+def _photo_file(root, relative, *, days_old):
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"jpeg")
+    at = (utcnow() - timedelta(days=days_old)).timestamp()
+    os.utime(path, (at, at))
+    return path
+
+
+def test_the_sweep_removes_old_photo_files_no_visit_refers_to(db, org, tmp_path):
+    """Files of uploads whose transaction failed (and crashed temp files) carry EXIF GPS too:
+    the sweep removes them once a day old; files in use, or young, stay."""
+    rep = org["rep_e1"]
+    visit = make_visit(db, rep, org.lead, days_ago=3, visit_id="visit-with-photo")
+    referred = _photo_file(tmp_path, "ab/referred.jpg", days_old=3)
+    orphan = _photo_file(tmp_path, "ab/orphan.jpg", days_old=2)
+    crashed = _photo_file(tmp_path, "ab/.upload-k2j4.part", days_old=2)
+    in_flight = _photo_file(tmp_path, "cd/in-flight.jpg", days_old=0)
+    db.add(
+        VisitPhoto(
+            id="p-referred",
+            visit_id=visit.id,
+            rep_id=rep.id,
+            lead_id=org.lead.id,
+            sha256="b" * 64,
+            source="camera",
+            content_type="image/jpeg",
+            size_bytes=4,
+            width=1,
+            height=1,
+            storage_path="ab/referred.jpg",
+        )
+    )
+    db.flush()
+    folders = []
+    assert privacy.sweep_orphan_files(db, photo_root=tmp_path, progress=folders.append) == 2
+    assert (referred.exists(), orphan.exists(), crashed.exists(), in_flight.exists()) == (
+        True,
+        False,
+        False,
+        True,
+    )
+    assert folders == [1, 1]
+    assert privacy.sweep_orphan_files(db, photo_root=tmp_path) == 0
+    assert privacy.sweep_orphan_files(db, photo_root=tmp_path / "missing") == 0
+
+
+def test_storing_a_photo_again_makes_its_file_young(tmp_path):
+    """A file stored again is touched, so a sweep cannot take it from a new upload."""
+    relative = photos.store(tmp_path, b"\xff\xd8\xff same bytes", photos.JPEG)
+    _photo_file(tmp_path, relative, days_old=5)
+    (tmp_path / relative).write_bytes(b"\xff\xd8\xff same bytes")
+    os.utime(tmp_path / relative, (0, 0))
+    assert photos.store(tmp_path, b"\xff\xd8\xff same bytes", photos.JPEG) == relative
+    assert (tmp_path / relative).stat().st_mtime > utcnow().timestamp() - 60
 
 
 def test_viewing_the_map_is_audited_per_person_shown(client, db, org):
