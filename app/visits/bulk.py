@@ -117,7 +117,8 @@ def _insert(session: Session, visits: list[NewVisit]) -> None:
 
     They are plain objects (the caller reads their ids); each row names every written column,
     and a JSON column left empty is SQL NULL, as the unit of work leaves it (not JSON 'null').
-    A refused row (an id inserted concurrently) raises sa.exc.IntegrityError on both backends.
+    A refused row (an id inserted concurrently) raises sa.exc.IntegrityError on both backends,
+    and any other database error the SQLAlchemy exception an INSERT would have raised.
     """
     if not visits:
         return
@@ -159,11 +160,15 @@ def _copy(session: Session, visits: list[NewVisit]) -> None:
     no per-row bind processing: half the time of an executemany of a thousand rows
     (bench/sync.py). Triggers and foreign keys apply as to an INSERT."""
     driver = session.connection().connection.driver_connection
-    dbapi = session.get_bind().dialect.loaded_dbapi  # psycopg, not imported by the SQLite server
+    dialect = session.get_bind().dialect
+    dbapi = dialect.loaded_dbapi  # psycopg, which a SQLite server never imports
     try:
         with driver.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:  # type: ignore[union-attr]
             for visit in visits:
                 columns = vars(visit)
                 copy.write_row([_copy_value(columns[key], text) for key, text in _COPY_COLUMNS])
-    except dbapi.IntegrityError as exc:  # as SQLAlchemy reports it for an INSERT
-        raise sa.exc.IntegrityError(_COPY_SQL, None, exc) from exc
+    except dbapi.Error as exc:
+        # Raised as SQLAlchemy raises an INSERT's (IntegrityError for a taken id, a lost
+        # connection as OperationalError: 503), which the fallback and error handlers know.
+        error = sa.exc.DBAPIError.instance(_COPY_SQL, None, exc, dbapi.Error, dialect=dialect)
+        raise error from exc

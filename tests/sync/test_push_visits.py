@@ -251,3 +251,19 @@ def test_the_batch_insert_reports_a_taken_id_as_an_integrity_error(client, db, o
     with pytest.raises(sa.exc.IntegrityError), db.begin_nested():
         bulk._insert(db, [again])
     assert db.scalar(sa.select(sa.func.count()).where(Visit.id == visit["id"])) == 1
+
+
+@pytest.mark.postgres_only
+def test_any_other_refusal_of_the_copy_is_sqlalchemys_error_too(client, db, org):
+    """COPY speaks to the driver directly; what the database refuses still arrives as the
+    SQLAlchemy error an INSERT raises (a lost connection: OperationalError, a 503)."""
+    device = Device(client, org["rep_e1"])
+    device.pull()
+    visit = offline_visit("copydataerror001", org.leads[0], datetime.now(UTC) - timedelta(hours=1))
+    assert device.push({"visits": {"created": [visit]}}).get_json() == {}
+    stored = db.get(Visit, visit["id"])
+    columns = {c.key: getattr(stored, c.key) for c in WRITTEN_COLUMNS}
+    too_long = NewVisit(**{**columns, "id": "copydataerror002", "outcome": "x" * 41})
+    with pytest.raises(sa.exc.DataError), db.begin_nested():
+        bulk._insert(db, [too_long])
+    assert db.get(Visit, "copydataerror002") is None
