@@ -105,7 +105,7 @@ privacy_cli = AppGroup("privacy", help="Location data retention.")
 def privacy_purge(older_than_days: int | None) -> None:
     """Remove fixes, tracks and photo GPS older than the retention period, and photo files no
     visit refers to any more (idempotent)."""
-    from app.privacy.service import purge, sweep_orphan_files
+    from app.privacy.service import photo_folders, purge, sweep_orphan_files
 
     settings = current_app.config["WAYPOINT"]
     days = older_than_days or settings.location_retention_days
@@ -123,10 +123,9 @@ def privacy_purge(older_than_days: int | None) -> None:
         )
     click.echo(f"==> purged location data of {visits} visit(s) and {photos} photo(s)")
     root = settings.photo_dir
-    folders = sum(1 for p in root.iterdir() if p.is_dir()) if root.is_dir() else 0
     with (
         transaction(_sessions()) as session,
-        click.progressbar(length=folders, label="==> sweeping photo files") as bar,
+        click.progressbar(length=len(photo_folders(root)), label="==> sweeping photo files") as bar,
     ):
         orphans = sweep_orphan_files(session, photo_root=root, progress=bar.update)
     click.echo(f"==> removed {orphans} photo file(s) no visit refers to")

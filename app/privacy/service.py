@@ -25,6 +25,7 @@ from app.db import utcnow
 from app.org.scope import Principal
 from app.privacy.models import LocationAccess
 from app.visits.models import Visit, VisitPhoto
+from app.visits.photos import TEMP_PREFIX
 
 # sa.null(), not None: a JSON column would store None as the JSON text 'null'.
 LOCATION_COLUMNS = dict.fromkeys(
@@ -142,7 +143,6 @@ def _purge_photos(session: Session, *, visit_ids: list[str], photo_root: Path) -
 
 
 ORPHAN_GRACE = timedelta(days=1)  # an upload in flight wrote its file moments ago
-PART_PREFIX = ".upload-"  # photos.store writes here first, then renames
 PATHS_PER_QUERY = 500
 
 
@@ -161,18 +161,11 @@ def sweep_orphan_files(
     its file moments ago, and `photos.store` touches a file it stores again. `progress`
     gets 1 per folder (`ab/`) done.
     """
-    if not photo_root.is_dir():
-        return 0
     cutoff = ((now or utcnow()) - ORPHAN_GRACE).timestamp()
     removed = 0
-    for folder in sorted(p for p in photo_root.iterdir() if p.is_dir()):
-        old = [
-            f"{folder.name}/{entry.name}"
-            for entry in os.scandir(folder)
-            if entry.is_file() and entry.stat().st_mtime < cutoff
-        ]
-        stale = [path for path in old if Path(path).name.startswith(PART_PREFIX)]
-        stored = [path for path in old if not Path(path).name.startswith(PART_PREFIX)]
+    for folder in photo_folders(photo_root):
+        old = [e.name for e in os.scandir(folder) if e.is_file() and e.stat().st_mtime < cutoff]
+        stored = [f"{folder.name}/{name}" for name in old if not name.startswith(TEMP_PREFIX)]
         used: set[str] = set()
         for start in range(0, len(stored), PATHS_PER_QUERY):
             chunk = stored[start : start + PATHS_PER_QUERY]
@@ -181,13 +174,21 @@ def sweep_orphan_files(
                     sa.select(VisitPhoto.storage_path).where(VisitPhoto.storage_path.in_(chunk))
                 )
             )
-        for path in [*stale, *(p for p in stored if p not in used)]:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(photo_root / path)
-                removed += 1
+        for name in old:
+            if f"{folder.name}/{name}" not in used:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(folder / name)
+                    removed += 1
         if progress is not None:
             progress(1)
     return removed
+
+
+def photo_folders(photo_root: Path) -> list[Path]:
+    """The photo store's folders (`ab/`, by the files' SHA-256), none when there is no store."""
+    if not photo_root.is_dir():
+        return []
+    return sorted(p for p in photo_root.iterdir() if p.is_dir())
 
 
 def export_own(session: Session, principal: Principal, *, geojson: bool) -> dict[str, Any]:

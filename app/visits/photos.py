@@ -278,6 +278,9 @@ def _strip_png(data: bytes) -> bytes:
     return bytes(out)
 
 
+TEMP_PREFIX = ".upload-"  # a file being written; renamed to its SHA-256 name when complete
+
+
 def store(root: Path, data: bytes, kind: ImageKind) -> str:
     """Write `data` once under its SHA-256 (`ab/abcd….jpg`); returns that relative path.
 
@@ -294,7 +297,7 @@ def store(root: Path, data: bytes, kind: ImageKind) -> str:
             os.utime(target)
             return relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".part")
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX, suffix=".part")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
