@@ -47,6 +47,26 @@ def make_visit(db, rep, lead, *, days_ago, visit_id):
     return visit
 
 
+def make_photo(db, visit, photo_id, storage_path, **exif):
+    photo = VisitPhoto(
+        id=photo_id,
+        visit_id=visit.id,
+        rep_id=visit.rep_id,
+        lead_id=visit.lead_id,
+        sha256=photo_id.ljust(64, "0")[:64],
+        source="camera",
+        content_type="image/jpeg",
+        size_bytes=4,
+        width=1,
+        height=1,
+        storage_path=storage_path,
+        **exif,
+    )
+    db.add(photo)
+    db.flush()
+    return photo
+
+
 @pytest.fixture
 def org(db):
     org = make_geo_org(db)
@@ -61,24 +81,7 @@ def test_purge_removes_old_location_evidence_and_keeps_the_visit(db, org, tmp_pa
     stored = tmp_path / "ab" / "photo.jpg"
     stored.parent.mkdir()
     stored.write_bytes(b"jpeg")
-    db.add(
-        VisitPhoto(
-            id="p1",
-            visit_id=old.id,
-            rep_id=rep.id,
-            lead_id=org.lead.id,
-            sha256="a" * 64,
-            source="camera",
-            content_type="image/jpeg",
-            size_bytes=4,
-            width=1,
-            height=1,
-            storage_path="ab/photo.jpg",
-            exif_lat=31.0,
-            exif_lon=121.0,
-        )
-    )
-    db.flush()
+    make_photo(db, old, "p1", "ab/photo.jpg", exif_lat=31.0, exif_lon=121.0)
     assert privacy.purge(db, retention_days=180, photo_root=tmp_path) == (1, 1)
     db.expire_all()
     purged, kept = db.get(Visit, "old-visit"), db.get(Visit, "new-visit")
@@ -108,28 +111,12 @@ def _photo_file(root, relative, *, days_old):
 def test_the_sweep_removes_old_photo_files_no_visit_refers_to(db, org, tmp_path):
     """Files of uploads whose transaction failed (and crashed temp files) carry EXIF GPS too:
     the sweep removes them once a day old; files in use, or young, stay."""
-    rep = org["rep_e1"]
-    visit = make_visit(db, rep, org.lead, days_ago=3, visit_id="visit-with-photo")
+    visit = make_visit(db, org["rep_e1"], org.lead, days_ago=3, visit_id="visit-with-photo")
     referred = _photo_file(tmp_path, "ab/referred.jpg", days_old=3)
     orphan = _photo_file(tmp_path, "ab/orphan.jpg", days_old=2)
     crashed = _photo_file(tmp_path, "ab/.upload-k2j4.part", days_old=2)
     in_flight = _photo_file(tmp_path, "cd/in-flight.jpg", days_old=0)
-    db.add(
-        VisitPhoto(
-            id="p-referred",
-            visit_id=visit.id,
-            rep_id=rep.id,
-            lead_id=org.lead.id,
-            sha256="b" * 64,
-            source="camera",
-            content_type="image/jpeg",
-            size_bytes=4,
-            width=1,
-            height=1,
-            storage_path="ab/referred.jpg",
-        )
-    )
-    db.flush()
+    make_photo(db, visit, "p-referred", "ab/referred.jpg")
     folders = []
     assert privacy.sweep_orphan_files(db, photo_root=tmp_path, progress=folders.append) == 2
     assert (referred.exists(), orphan.exists(), crashed.exists(), in_flight.exists()) == (
@@ -145,11 +132,10 @@ def test_the_sweep_removes_old_photo_files_no_visit_refers_to(db, org, tmp_path)
 
 def test_storing_a_photo_again_makes_its_file_young(tmp_path):
     """A file stored again is touched, so a sweep cannot take it from a new upload."""
-    relative = photos.store(tmp_path, b"\xff\xd8\xff same bytes", photos.JPEG)
-    _photo_file(tmp_path, relative, days_old=5)
-    (tmp_path / relative).write_bytes(b"\xff\xd8\xff same bytes")
-    os.utime(tmp_path / relative, (0, 0))
-    assert photos.store(tmp_path, b"\xff\xd8\xff same bytes", photos.JPEG) == relative
+    data = b"\xff\xd8\xff the same bytes twice"
+    relative = photos.store(tmp_path, data, photos.JPEG)
+    os.utime(tmp_path / relative, (0, 0))  # stored long ago
+    assert photos.store(tmp_path, data, photos.JPEG) == relative
     assert (tmp_path / relative).stat().st_mtime > utcnow().timestamp() - 60
 
 
