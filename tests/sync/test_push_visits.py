@@ -240,14 +240,18 @@ def test_a_pushed_visit_stores_its_values_exactly(client, db, org):
     assert tuple(point) == (visit["fix_lon"], visit["fix_lat"], 4326)
 
 
+def _as_new(stored, **changes):
+    """A stored visit as the bulk insert takes it, with `changes`."""
+    return NewVisit(**{**{c.key: getattr(stored, c.key) for c in WRITTEN_COLUMNS}, **changes})
+
+
 def test_the_batch_insert_reports_a_taken_id_as_an_integrity_error(client, db, org):
     """What the fallback to one by one catches, on both backends (COPY raises the driver's)."""
     device = Device(client, org["rep_e1"])
     device.pull()
     visit = offline_visit("takenbatchid0001", org.leads[0], datetime.now(UTC) - timedelta(hours=1))
     assert device.push({"visits": {"created": [visit]}}).get_json() == {}
-    stored = db.get(Visit, visit["id"])
-    again = NewVisit(**{c.key: getattr(stored, c.key) for c in WRITTEN_COLUMNS})
+    again = _as_new(db.get(Visit, visit["id"]))
     with pytest.raises(sa.exc.IntegrityError), db.begin_nested():
         bulk._insert(db, [again])
     assert db.scalar(sa.select(sa.func.count()).where(Visit.id == visit["id"])) == 1
@@ -261,9 +265,7 @@ def test_any_other_refusal_of_the_copy_is_sqlalchemys_error_too(client, db, org)
     device.pull()
     visit = offline_visit("copydataerror001", org.leads[0], datetime.now(UTC) - timedelta(hours=1))
     assert device.push({"visits": {"created": [visit]}}).get_json() == {}
-    stored = db.get(Visit, visit["id"])
-    columns = {c.key: getattr(stored, c.key) for c in WRITTEN_COLUMNS}
-    too_long = NewVisit(**{**columns, "id": "copydataerror002", "outcome": "x" * 41})
+    too_long = _as_new(db.get(Visit, visit["id"]), id="copydataerror002", outcome="x" * 41)
     with pytest.raises(sa.exc.DataError), db.begin_nested():
         bulk._insert(db, [too_long])
     assert db.get(Visit, "copydataerror002") is None
