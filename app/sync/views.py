@@ -63,9 +63,9 @@ def _json_chunks(value: Any) -> Iterator[bytes]:
 
 
 def _dumps(value: Any) -> str:
-    """Flask's JSON (its fallbacks for dates and the like), compact, in each record's own
-    column order: sorting the keys of 25,000 records cost a fifth of encoding them."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=False)
+    """Flask's JSON (its fallbacks for dates and the like), compact, keys in each record's own
+    column order (app.json.sort_keys: sorting 25,000 records cost a fifth of encoding them)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _json_response(payload: dict[str, Any]) -> Response:

@@ -122,8 +122,9 @@ def _insert(session: Session, visits: list[NewVisit]) -> None:
     """
     if not visits:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        _copy(session, visits)
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        _copy(session, dialect, visits)
         return
     rows = [_row(vars(visit)) for visit in visits]
     session.execute(Visit.__table__.insert(), rows)
@@ -155,12 +156,11 @@ _COPY_SQL = f"COPY visits ({', '.join(c.name for c in WRITTEN_COLUMNS)}) FROM ST
 _COPY_COLUMNS = tuple((c.key, _copy_text(c)) for c in WRITTEN_COLUMNS)
 
 
-def _copy(session: Session, visits: list[NewVisit]) -> None:
+def _copy(session: Session, dialect: sa.Dialect, visits: list[NewVisit]) -> None:
     """PostgreSQL: stream the rows with COPY, in the session's transaction. One statement and
     no per-row bind processing: half the time of an executemany of a thousand rows
     (bench/sync.py). Triggers and foreign keys apply as to an INSERT."""
     driver = session.connection().connection.driver_connection
-    dialect = session.get_bind().dialect
     dbapi = dialect.loaded_dbapi  # psycopg, which a SQLite server never imports
     try:
         with driver.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:  # type: ignore[union-attr]
